@@ -1,0 +1,99 @@
+"""Assess one answer end to end: audio or text in, an :class:`Assessment` out.
+
+This is the library entry point the CLI (and later the practice loop) calls.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rehearse.audio import load_audio
+from rehearse.fluency import Fluency, measure
+from rehearse.rubric import Question
+from rehearse.scoring import Score, score
+from rehearse.transcribe import recognise
+from rehearse.transcript import Engine, TranscribeOptions, Transcript
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything known about one answer."""
+
+    question: Question
+    transcript: Transcript
+    score: Score
+    fluency: Fluency
+    audio_path: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def no_speech(self) -> bool:
+        """True when audio was given but no speech was found in it."""
+        return self.audio_path is not None and not self.transcript.has_speech
+
+    def to_json(self) -> dict:
+        """The stable JSON contract of ``rehearse score --json``."""
+        return {
+            "question": self.question.id,
+            "transcript": self.transcript.text,
+            "coverage": self.score.coverage,
+            "points": [
+                {"id": p.id, "label": p.label, "covered": p.covered, "credit": p.credit,
+                 "status": p.status, "weight": p.weight,
+                 "evidence": p.evidence.to_dict() if p.evidence else None,
+                 "missing": list(p.missing)}
+                for p in self.score.points
+            ],
+            "fluency": self.fluency.to_dict(),
+            "engine": self.transcript.engine,
+            "model": self.transcript.model,
+            "language": self.question.language,
+            "no_speech": self.no_speech,
+            "draft": self.question.draft,
+            "rubric_hash": self.question.rubric_hash,
+            "audio": str(self.audio_path) if self.audio_path else None,
+            "segments": [
+                {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text,
+                 "avg_logprob": round(s.avg_logprob, 3), "no_speech_prob": round(s.no_speech_prob, 3)}
+                for s in self.transcript.segments
+            ],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def options_for(question: Question, *, beam_size: int = 5) -> TranscribeOptions:
+    """Decoding options for answers to ``question`` (its language forced)."""
+    return TranscribeOptions(language=question.language, beam_size=beam_size)
+
+
+def assess_transcript(question: Question, transcript: Transcript,
+                      speech: tuple[tuple[float, float], ...] | None = None,
+                      audio_path: Path | None = None, timings: dict[str, float] | None = None) -> Assessment:
+    """Score and measure an existing transcript."""
+    t0 = time.perf_counter()
+    sc = score(question, transcript)
+    fl = measure(transcript, speech, target_seconds=question.target_seconds)
+    timings = dict(timings or {})
+    timings["score_s"] = time.perf_counter() - t0
+    return Assessment(question=question, transcript=transcript, score=sc, fluency=fl,
+                      audio_path=audio_path, timings=timings)
+
+
+def assess_text(question: Question, text: str) -> Assessment:
+    """Score typed text (no audio, no timing)."""
+    return assess_transcript(question, Transcript.from_text(text.strip(), question.language))
+
+
+def assess_audio(question: Question, path: str | os.PathLike[str], engine: Engine, *,
+                 beam_size: int = 5) -> Assessment:
+    """Load, transcribe, score and measure a recorded answer."""
+    t0 = time.perf_counter()
+    audio = load_audio(path)
+    t1 = time.perf_counter()
+    rec = recognise(audio, engine, options_for(question, beam_size=beam_size))
+    t2 = time.perf_counter()
+    return assess_transcript(question, rec.transcript, rec.speech if rec.speech else None,
+                             audio_path=Path(path), timings={"load_s": t1 - t0, "transcribe_s": t2 - t1})

@@ -1,0 +1,118 @@
+"""Human-readable reports (rich) for assessments, transcripts and questions."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from rehearse.assess import Assessment
+from rehearse.rubric import Question
+from rehearse.transcript import Transcript
+
+_STATUS = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
+
+
+def _fmt_time(t: float | None) -> str:
+    if t is None:
+        return ""
+    m, s = divmod(t, 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def coverage_bar(coverage: float, width: int = 24) -> Text:
+    """A coloured bar with the percentage."""
+    filled = round(coverage * width)
+    colour = "green" if coverage >= 0.8 else "yellow" if coverage >= 0.5 else "red"
+    bar = Text("█" * filled, style=colour)
+    bar.append("░" * (width - filled), style="dim")
+    bar.append(f" {coverage * 100:.0f}%", style=f"bold {colour}")
+    return bar
+
+
+def render_assessment(a: Assessment, console: Console, *, show_reference: bool = True) -> None:
+    """Print the full report of one answer."""
+    q = a.question
+    console.print(Text(f"{q.id} · {q.question}", style="bold"))
+    if q.draft:
+        console.print(Text("This question's rubric is a draft: fill in its key points in "
+                           f"{q.source} before trusting the score.", style="yellow"))
+    if a.no_speech:
+        console.print(Text("No speech detected in the recording: coverage 0.", style="bold red"))
+    elif a.transcript.text:
+        console.print(Panel(a.transcript.text, title="transcript", title_align="left", border_style="dim"))
+    line = Text("coverage ")
+    line.append_text(coverage_bar(a.score.coverage))
+    line.append(f"   {len(a.score.covered)}/{len(a.score.points)} key points")
+    console.print(line)
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("", width=2)
+    table.add_column("key point", overflow="fold")
+    table.add_column("heard", overflow="fold")
+    table.add_column("at", justify="right")
+    for p in a.score.points:
+        mark, colour = _STATUS[p.status]
+        heard = Text()
+        at = ""
+        for ev in (e for e in (p.groups or (p.evidence,)) if e is not None):
+            if heard:
+                heard.append(" · ")
+            heard.append(f"“{ev.text}”", style=colour)
+            if ev.phrase.lower() != ev.text.lower():
+                heard.append(f" ≈ {ev.phrase}", style="dim")
+            if ev.by == "sound":
+                heard.append(" (by sound)", style="dim")
+        if p.evidence is not None:
+            at = _fmt_time(p.evidence.start)
+        if p.missing:
+            heard.append(("  missing: " if p.evidence else "missing: ") + ", ".join(p.missing), style="dim")
+        weight = f" ×{p.weight:g}" if p.weight != 1 else ""
+        table.add_row(Text(mark, style=colour), Text(p.label + weight), heard, at)
+    console.print(table)
+
+    f = a.fluency
+    if a.audio_path is not None and not a.no_speech:
+        target = f" / target {f.target_seconds:.0f} s" if f.target_seconds else ""
+        fillers = ", ".join(f"{k}×{v}" for k, v in f.fillers.items()) or "none"
+        console.print(
+            f"fluency  {f.duration_s:.1f} s{target} · {f.speech_rate:.0f} {f.rate_unit} "
+            f"({f.han_chars} 字, {f.en_words} English words) · fillers {f.filler_count} ({fillers}) · "
+            f"long pauses {f.long_pauses}, longest {f.longest_pause_s:.1f} s"
+        )
+    missed = a.score.missed
+    if missed:
+        console.print(Text("missed: " + "; ".join(p.label for p in missed), style="red"))
+    if show_reference and q.reference and missed:
+        console.print(Panel(q.reference, title="reference answer", title_align="left", border_style="blue"))
+
+
+def render_transcript(t: Transcript, console: Console) -> None:
+    """Print a transcript with segment times."""
+    if not t.has_speech:
+        console.print(Text("No speech detected.", style="bold red"))
+        return
+    for s in t.segments:
+        console.print(Text(f"[{_fmt_time(s.start)} → {_fmt_time(s.end)}] ", style="dim") + Text(s.text))
+
+
+def render_question(q: Question, console: Console) -> None:
+    """Print a question with its rubric and reference."""
+    head = Text(f"{q.id}", style="bold")
+    head.append(f"  ({q.bank}, {q.language}" + (f", tags: {', '.join(q.tags)}" if q.tags else "") +
+                (f", target {q.target_seconds:.0f} s" if q.target_seconds else "") + ")", style="dim")
+    body: list = [Text(q.question, style="bold")]
+    if q.draft:
+        body.append(Text(f"DRAFT: this rubric is a skeleton for you to fill in ({q.source}).", style="yellow"))
+    for p in q.points:
+        weight = f" ×{p.weight:g}" if p.weight != 1 else ""
+        body.append(Text(f"• {p.id}: {p.label}{weight}"))
+        if p.mode == "any":
+            body.append(Text("    any of: " + " | ".join(p.groups[0]), style="dim"))
+        else:
+            for i, g in enumerate(p.groups, 1):
+                body.append(Text(f"    all {i}/{len(p.groups)}: " + " | ".join(g), style="dim"))
+    if q.reference:
+        body.append(Panel(q.reference, title="reference", title_align="left", border_style="blue"))
+    console.print(Panel(Group(*body), title=head, title_align="left"))

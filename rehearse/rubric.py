@@ -1,0 +1,459 @@
+"""Question banks: the YAML format users write, loaded and validated.
+
+A bank is one YAML file::
+
+    title: 多模态 / 生成模型 实习面试
+    language: zh                  # default answer language: zh | en
+    tags: [papers]                # optional, added to every question
+    questions:
+      - id: 3d-ssgan              # unique, [a-z0-9-]+
+        question: 介绍一下你的工作 3D-SSGAN。
+        language: zh              # optional override
+        tags: [paper, 3d]         # optional
+        target_seconds: 120       # optional ideal answer length
+        draft: false              # optional: rubric still to be written
+        points:
+          - id: lifting
+            label: 2D-to-3D lifting
+            weight: 2             # optional, default 1
+            any: ["2D-to-3D lifting", "提升到三维"]
+          - id: rendering
+            label: 体渲染出图像和语义掩码
+            all:
+              - ["体渲染", "volume rendering"]
+              - ["掩码", "mask"]
+        reference: |
+          ...
+
+Loading reports **every** problem at once, each as
+``file:line: question 'id': field: message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import process
+
+from rehearse.errors import RubricError, UnknownQuestionError
+from rehearse.normalize import atomize
+
+LANGUAGES = ("zh", "en")
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_BANK_KEYS = {"title", "language", "tags", "questions", "description"}
+_QUESTION_KEYS = {"id", "question", "language", "tags", "target_seconds", "points",
+                  "reference", "draft", "notes"}
+_POINT_KEYS = {"id", "label", "weight", "any", "all", "note"}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One key point of a rubric.
+
+    ``groups`` is a tuple of phrase groups: for an ``any`` point a single
+    group (covered if any phrase is said); for an ``all`` point one group per
+    required element (partial credit per group said).
+    """
+
+    id: str
+    label: str
+    groups: tuple[tuple[str, ...], ...]
+    mode: str = "any"  # "any" | "all"
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Question:
+    """One interview question with its rubric."""
+
+    id: str
+    question: str
+    language: str
+    points: tuple[Point, ...]
+    bank: str = ""
+    source: str = ""
+    line: int = 0
+    tags: tuple[str, ...] = ()
+    target_seconds: float | None = None
+    reference: str = ""
+    draft: bool = False
+
+    @property
+    def total_weight(self) -> float:
+        return sum(p.weight for p in self.points)
+
+    @property
+    def rubric_hash(self) -> str:
+        """A short hash of what scoring depends on (points, phrases, weights, language)."""
+        payload = {
+            "language": self.language,
+            "points": [[p.id, p.mode, p.weight, [list(g) for g in p.groups]] for p in self.points],
+        }
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A loaded question bank (one YAML file)."""
+
+    id: str
+    title: str
+    language: str
+    path: Path
+    questions: tuple[Question, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _LineDict(dict):
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineList(list):
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping, sequence and key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+    d = _LineDict()
+    d.line = node.start_mark.line + 1
+    d.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            key = str(key)
+        d[key] = loader.construct_object(value_node, deep=True)
+        d.key_lines[key] = key_node.start_mark.line + 1
+    return d
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
+    lst = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    lst.line = node.start_mark.line + 1
+    lst.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return lst
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _line(obj: Any, key: str | None = None, default: int = 0) -> int:
+    if key is not None and isinstance(obj, _LineDict):
+        return obj.key_lines.get(key, obj.line)
+    return getattr(obj, "line", default)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Problems:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, line: int, where: str, msg: str) -> None:
+        self.items.append(f"{self.path}:{line}: {where}{msg}")
+
+
+def _phrases(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not value:
+        probs.add(line, where, "must be a non-empty list of phrases")
+        return None
+    out: list[str] = []
+    for i, ph in enumerate(value):
+        ln = value.item_lines[i] if isinstance(value, _LineList) else line
+        if isinstance(ph, (int, float)) and not isinstance(ph, bool):
+            ph = str(ph)
+        if not isinstance(ph, str) or not ph.strip():
+            probs.add(ln, where, f"phrase {i + 1} must be non-empty text")
+            continue
+        if not atomize(ph):
+            probs.add(ln, where, f"phrase {ph!r} has no letters, digits or Chinese characters")
+            continue
+        out.append(ph.strip())
+    return tuple(out) if out else None
+
+
+def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems) -> Point | None:
+    if not isinstance(raw, dict):
+        probs.add(line, qwhere, "points: each point must be a mapping with id, label and any/all")
+        return None
+    pid = raw.get("id")
+    pwhere = f"{qwhere}point '{pid}': " if pid is not None else f"{qwhere}point at line {line}: "
+    ok = True
+    for key in raw:
+        if key not in _POINT_KEYS:
+            probs.add(_line(raw, key), pwhere, f"unknown key '{key}' (allowed: {', '.join(sorted(_POINT_KEYS))})")
+            ok = False
+    if not isinstance(pid, str) or not _ID_RE.match(pid):
+        probs.add(_line(raw, "id"), pwhere, "id: required, lower-case letters, digits and hyphens")
+        ok = False
+    label = raw.get("label")
+    if not isinstance(label, str) or not label.strip():
+        probs.add(_line(raw, "label"), pwhere, "label: required text")
+        ok = False
+    weight = raw.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        probs.add(_line(raw, "weight"), pwhere, "weight: must be a positive number")
+        ok = False
+    has_any, has_all = "any" in raw, "all" in raw
+    groups: tuple[tuple[str, ...], ...] = ()
+    mode = "any"
+    if has_any == has_all:
+        probs.add(raw.line, pwhere, "needs exactly one of 'any' or 'all'" +
+                  (" (it has both)" if has_any else " (it has neither)"))
+        ok = False
+    elif has_any:
+        g = _phrases(raw["any"], probs, _line(raw, "any"), pwhere + "any: ")
+        ok = ok and g is not None
+        groups = (g,) if g else ()
+    else:
+        mode = "all"
+        value = raw["all"]
+        if not isinstance(value, list) or not value:
+            probs.add(_line(raw, "all"), pwhere, "all: must be a non-empty list of phrase lists")
+            ok = False
+        else:
+            gs = []
+            for i, grp in enumerate(value):
+                ln = value.item_lines[i] if isinstance(value, _LineList) else _line(raw, "all")
+                g = _phrases(grp, probs, ln, pwhere + f"all[{i + 1}]: ")
+                ok = ok and g is not None
+                if g:
+                    gs.append(g)
+            groups = tuple(gs)
+    if not ok:
+        return None
+    return Point(id=pid, label=label.strip(), groups=groups, mode=mode, weight=float(weight))
+
+
+def _str_list(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+        probs.add(line, where, "must be a list of words")
+        return ()
+    return tuple(t.strip() for t in value)
+
+
+def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, ...],
+                    bank_id: str, probs: _Problems) -> Question | None:
+    if not isinstance(raw, dict):
+        probs.add(line, "", "questions: each question must be a mapping")
+        return None
+    qid = raw.get("id")
+    where = f"question '{qid}': " if qid is not None else f"question at line {raw.line}: "
+    ok = True
+    for key in raw:
+        if key not in _QUESTION_KEYS:
+            probs.add(_line(raw, key), where, f"unknown key '{key}' (allowed: {', '.join(sorted(_QUESTION_KEYS))})")
+            ok = False
+    if not isinstance(qid, str) or not _ID_RE.match(qid):
+        probs.add(_line(raw, "id"), where, "id: required, lower-case letters, digits and hyphens ([a-z0-9-]+)")
+        ok = False
+    text = raw.get("question")
+    if not isinstance(text, str) or not text.strip():
+        probs.add(_line(raw, "question"), where, "question: required text")
+        ok = False
+    lang = raw.get("language", bank_lang)
+    if lang not in LANGUAGES:
+        probs.add(_line(raw, "language"), where, f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        ok = False
+    draft = raw.get("draft", False)
+    if not isinstance(draft, bool):
+        probs.add(_line(raw, "draft"), where, "draft: must be true or false")
+        ok = False
+    target = raw.get("target_seconds")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0):
+        probs.add(_line(raw, "target_seconds"), where, "target_seconds: must be a positive number")
+        ok = False
+    reference = raw.get("reference", "")
+    if not isinstance(reference, str):
+        probs.add(_line(raw, "reference"), where, "reference: must be text")
+        ok = False
+    tags = _str_list(raw.get("tags"), probs, _line(raw, "tags"), where + "tags: ")
+    raw_points = raw.get("points", [] if draft is True else None)
+    points: list[Point] = []
+    if not isinstance(raw_points, list) or (not raw_points and draft is not True):
+        probs.add(_line(raw, "points"), where, "points: required, a non-empty list (or mark the question draft: true)")
+        ok = False
+    else:
+        seen: set[str] = set()
+        for i, rp in enumerate(raw_points):
+            ln = raw_points.item_lines[i] if isinstance(raw_points, _LineList) else raw.line
+            pt = _parse_point(rp, ln, where, probs)
+            if pt is None:
+                ok = False
+                continue
+            if pt.id in seen:
+                probs.add(ln, where, f"points: duplicate point id '{pt.id}'")
+                ok = False
+            seen.add(pt.id)
+            points.append(pt)
+    if not ok:
+        return None
+    return Question(id=qid, question=text.strip(), language=lang, points=tuple(points), bank=bank_id,
+                    source=str(probs.path), line=raw.line, tags=tuple(dict.fromkeys(bank_tags + tags)),
+                    target_seconds=float(target) if target is not None else None,
+                    reference=reference.strip(), draft=draft)
+
+
+def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
+    """Parse and validate bank text. Returns the bank (None if invalid) and every problem."""
+    probs = _Problems(path)
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        probs.add(line, "", f"malformed YAML: {problem}")
+        return None, probs.items
+    if not isinstance(data, dict):
+        probs.add(1, "", "a bank must be a mapping with 'title' and 'questions'")
+        return None, probs.items
+    for key in data:
+        if key not in _BANK_KEYS:
+            probs.add(_line(data, key), "", f"unknown key '{key}' (allowed: {', '.join(sorted(_BANK_KEYS))})")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        probs.add(_line(data, "title"), "", "title: required text")
+    lang = data.get("language", "zh")
+    if lang not in LANGUAGES:
+        probs.add(_line(data, "language"), "", f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        lang = "zh"
+    bank_tags = _str_list(data.get("tags"), probs, _line(data, "tags"), "tags: ")
+    raw_qs = data.get("questions")
+    questions: list[Question] = []
+    bank_id = path.stem
+    if not isinstance(raw_qs, list) or not raw_qs:
+        probs.add(_line(data, "questions"), "", "questions: required, a non-empty list")
+    else:
+        seen: dict[str, int] = {}
+        for i, rq in enumerate(raw_qs):
+            ln = raw_qs.item_lines[i] if isinstance(raw_qs, _LineList) else 1
+            q = _parse_question(rq, ln, lang, bank_tags, bank_id, probs)
+            if q is None:
+                continue
+            if q.id in seen:
+                probs.add(ln, f"question '{q.id}': ", f"id: duplicate (first at line {seen[q.id]})")
+                continue
+            seen[q.id] = ln
+            questions.append(q)
+    if probs.items:
+        return None, probs.items
+    return Bank(id=bank_id, title=title.strip(), language=lang, path=path, questions=tuple(questions)), []
+
+
+def load_bank(path: str | os.PathLike[str]) -> Bank:
+    """Load and validate one bank file; raise :class:`RubricError` listing every problem."""
+    p = Path(path)
+    if not p.is_file():
+        raise RubricError([f"{p}: no such question bank file"])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RubricError([f"{p}:1: not UTF-8 text"]) from None
+    bank, problems = parse_bank(text, p)
+    if bank is None:
+        raise RubricError(problems)
+    return bank
+
+
+def shipped_bank_dir() -> Path:
+    """Where the shipped banks live: ``$REHEARSE_PROMPTS``, the checkout's prompts/, or package data."""
+    env = os.environ.get("REHEARSE_PROMPTS")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "prompts", here / "data" / "prompts"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "prompts"
+
+
+def shipped_bank_paths() -> list[Path]:
+    """Every shipped bank file, sorted."""
+    d = shipped_bank_dir()
+    return sorted(list(d.glob("*.yaml")) + list(d.glob("*.yml"))) if d.is_dir() else []
+
+
+@dataclass(frozen=True)
+class Library:
+    """All loaded banks, indexed by question id."""
+
+    banks: tuple[Bank, ...]
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for b in self.banks for q in b.questions)
+
+    def get(self, question_id: str) -> Question:
+        """The question with this id; :class:`UnknownQuestionError` with suggestions if none."""
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        ids = [q.id for q in self.questions]
+        close = [m[0] for m in process.extract(question_id, ids, limit=3, score_cutoff=60)]
+        raise UnknownQuestionError(question_id, close)
+
+    def filter(self, tags: Sequence[str] = ()) -> tuple[Question, ...]:
+        """Questions carrying any of ``tags`` (all questions when no tag is given)."""
+        if not tags:
+            return self.questions
+        want = set(tags)
+        return tuple(q for q in self.questions if want & set(q.tags))
+
+
+def load_library(extra: Iterable[str | os.PathLike[str]] = (), *, shipped: bool = True) -> Library:
+    """Load the shipped banks (unless ``shipped=False``) and the user's ``extra`` banks.
+
+    Every bank is validated and all problems are reported together. A user
+    bank may redefine a shipped question id (the user's version wins); two
+    user banks, or two shipped banks, defining the same id is an error.
+    """
+    problems: list[str] = []
+    loaded: list[tuple[Bank, bool]] = []
+    paths = [(p, True) for p in (shipped_bank_paths() if shipped else [])]
+    paths += [(Path(p), False) for p in extra]
+    for path, is_shipped in paths:
+        try:
+            loaded.append((load_bank(path), is_shipped))
+        except RubricError as exc:
+            problems.extend(exc.problems)
+    owner: dict[str, tuple[Bank, bool]] = {}
+    overridden: set[str] = set()
+    for bank, is_shipped in loaded:
+        for q in bank.questions:
+            prev = owner.get(q.id)
+            if prev is not None and prev[1] == is_shipped:
+                problems.append(f"{bank.path}:{q.line}: question '{q.id}': id: also defined in {prev[0].path}")
+            elif prev is not None:
+                overridden.add(q.id)
+            if prev is None or not is_shipped:
+                owner[q.id] = (bank, is_shipped)
+    if problems:
+        raise RubricError(problems)
+    banks = []
+    for bank, is_shipped in loaded:
+        if is_shipped and overridden:
+            kept = tuple(q for q in bank.questions if q.id not in overridden)
+            bank = Bank(bank.id, bank.title, bank.language, bank.path, kept)
+        banks.append(bank)
+    return Library(tuple(banks))

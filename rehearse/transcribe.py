@@ -1,0 +1,90 @@
+"""The transcription pipeline: audio → engine → guards → a clean :class:`Transcript`.
+
+Guards against Whisper's known failure on silence and noise:
+
+* digital silence / very quiet input and audio in which voice activity
+  detection finds no speech never reach the engine;
+* segments Whisper itself marks as non-speech (no-speech probability > 0.6
+  with average log-probability < −1), repetition loops (compression ratio
+  > 2.4), echoes of the decoding prompt and known hallucinated strings
+  ("字幕由Amara.org社区提供", "请不吝点赞 订阅 转发 …") are dropped and kept
+  aside in ``Transcript.dropped``;
+* Mandarin output is converted to Simplified characters (OpenCC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from rehearse.audio import is_silent
+from rehearse.normalize import normalize, to_simplified
+from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions, Transcript, join_texts
+from rehearse.vad import speech_regions
+
+# Strings Whisper produces from silence, music or noise (normalised form: see
+# rehearse.normalize.normalize). A segment containing one is never speech.
+HALLUCINATIONS = tuple(normalize(s) for s in (
+    "字幕由Amara.org社区提供", "Amara.org", "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+    "请不吝点赞订阅转发", "点赞订阅转发", "订阅我的频道", "字幕志愿者", "中文字幕提供",
+    "优优独播剧场", "YoYo Television Series Exclusive", "Subtitles by the Amara.org community",
+    "Thank you for watching", "Thanks for watching", "感谢观看", "谢谢观看", "明镜与点点",
+))
+NO_SPEECH_PROB = 0.6
+LOGPROB_FLOOR = -1.0
+MAX_COMPRESSION = 2.4
+
+
+def is_hallucination(segment: Segment, prompt: str = "") -> bool:
+    """True for a segment that is not speech (see module docstring)."""
+    if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOGPROB_FLOOR:
+        return True
+    if segment.compression_ratio > MAX_COMPRESSION:
+        return True
+    norm = normalize(segment.text)
+    if not norm:
+        return True
+    if any(h and h in norm for h in HALLUCINATIONS):
+        return True
+    return bool(prompt) and len(norm) >= 6 and fuzz.partial_ratio(norm, normalize(prompt)) >= 90
+
+
+def clean(raw: Transcript, options: TranscribeOptions) -> Transcript:
+    """Drop non-speech segments and convert Mandarin to Simplified characters."""
+    kept: list[Segment] = []
+    dropped: list[Segment] = list(raw.dropped)
+    for seg in raw.segments:
+        (dropped if is_hallucination(seg, options.prompt) else kept).append(seg)
+    if options.language == "zh":
+        kept = [replace(s, text=to_simplified(s.text),
+                        words=tuple(replace(w, text=to_simplified(w.text)) for w in s.words)) for s in kept]
+    return replace(raw, text=join_texts([s.text for s in kept], options.language),
+                   segments=tuple(kept), dropped=tuple(dropped))
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """A transcript with the voice-activity regions it was cut from."""
+
+    transcript: Transcript
+    speech: tuple[tuple[float, float], ...]
+
+    @property
+    def has_speech(self) -> bool:
+        return self.transcript.has_speech
+
+
+def recognise(audio: np.ndarray, engine: Engine, options: TranscribeOptions) -> Recognition:
+    """Transcribe 16 kHz mono audio with all the guards applied."""
+    duration = len(audio) / SAMPLE_RATE
+    empty = Transcript(text="", segments=(), language=options.language, duration=duration,
+                       engine=engine.name, model=engine.model_name)
+    if audio.size == 0 or is_silent(audio):
+        return Recognition(empty, ())
+    regions = tuple(speech_regions(audio))
+    if not regions:
+        return Recognition(empty, ())
+    raw = engine.transcribe(audio, options)
+    return Recognition(clean(raw, options), regions)
