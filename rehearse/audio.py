@@ -222,12 +222,14 @@ def rms_dbfs(audio: np.ndarray) -> float:
 
 
 def is_silent(
-    audio: np.ndarray, threshold_dbfs: float = -50.0, samplerate: int = SAMPLE_RATE
+    audio: np.ndarray, threshold_dbfs: float = -50.0, samplerate: int = SAMPLE_RATE,
+    min_loud_seconds: float = 0.25,
 ) -> bool:
-    """True when (almost) nothing in ``audio`` reaches ``threshold_dbfs``.
+    """True when less than ``min_loud_seconds`` of ``audio`` reaches ``threshold_dbfs``.
 
-    Silent means the 99th percentile of 50 ms frame levels is below the threshold:
-    digital silence, hiss and a few clicks are silent; over 1% speech-level frames is not.
+    Levels are measured over 50 ms frames, so digital silence, hiss and a few
+    clicks are silent, while a few seconds of speech in a 30-minute recording
+    are not.
     """
     flat = np.asarray(audio, dtype=np.float32).reshape(-1)
     size = max(1, int(samplerate * _FRAME_SECONDS))
@@ -235,8 +237,9 @@ def is_silent(
         return rms_dbfs(flat) < threshold_dbfs
     frames = flat[: flat.size - flat.size % size].reshape(-1, size)
     power = np.einsum("ij,ij->i", frames, frames).astype(np.float64) / size
-    level = float(np.percentile(power, 99))
-    return (10.0 * math.log10(level) if level > 0 else SILENCE_FLOOR_DBFS) < threshold_dbfs
+    loud = int(np.count_nonzero(power >= 10.0 ** (threshold_dbfs / 10.0)))
+    needed = max(1, math.ceil(min(min_loud_seconds, flat.size / samplerate / 2) / _FRAME_SECONDS))
+    return loud < needed
 
 
 def write_wav(

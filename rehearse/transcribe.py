@@ -5,7 +5,8 @@ Guards against Whisper's known failure on silence and noise:
 * digital silence / very quiet input and audio in which voice activity
   detection finds no speech never reach the engine;
 * segments Whisper itself marks as non-speech (no-speech probability > 0.6
-  with average log-probability < −1), repetition loops (compression ratio
+  with average log-probability < −1, or, for segments under 1 s, > 0.4 with
+  < −0.7: the "Thank you." Whisper appends after a clip's last word), repetition loops (compression ratio
   > 2.4), echoes of the decoding prompt and known hallucinated strings
   ("字幕由Amara.org社区提供", "请不吝点赞 订阅 转发 …") are dropped and kept
   aside in ``Transcript.dropped``;
@@ -35,11 +36,16 @@ HALLUCINATIONS = tuple(normalize(s) for s in (
 NO_SPEECH_PROB = 0.6
 LOGPROB_FLOOR = -1.0
 MAX_COMPRESSION = 2.4
+SHORT_SEGMENT_S = 1.0
 
 
 def is_hallucination(segment: Segment, prompt: str = "") -> bool:
     """True for a segment that is not speech (see module docstring)."""
     if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOGPROB_FLOOR:
+        return True
+    # short, unsure tail segments ("Thank you." after the last word of a clip)
+    if (segment.end - segment.start < SHORT_SEGMENT_S and segment.no_speech_prob > 0.4
+            and segment.avg_logprob < -0.7):
         return True
     if segment.compression_ratio > MAX_COMPRESSION:
         return True

@@ -1,0 +1,43 @@
+# rehearse — set-up, demo and tests. Every target is idempotent.
+#   make demo    set everything up, then score the shipped example answer (offline)
+#   make test    set everything up, then run the whole test suite
+#   make setup   only set up: Debian packages, .venv, CPU PyTorch, the project, the base model
+#   make bench   print precision/recall/F1 of the scorer on the labelled evaluation set
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.rehearse-setup
+TORCH  := torch==2.13.0
+# The CPU build of PyTorch (the default PyPI wheel for Linux pulls gigabytes of CUDA).
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
+.PHONY: setup sysdeps demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile scripts/sysdeps.sh
+	bash scripts/sysdeps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -c "import torch" 2>/dev/null || \
+	  $(BIN)/python -m pip install -q --index-url $(TORCH_CPU_INDEX) $(TORCH) 2>/dev/null || \
+	  $(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[openai,test,base-model]' $(TORCH)
+	$(BIN)/rehearse models install base
+	touch $(STAMP)
+
+sysdeps:
+	bash scripts/sysdeps.sh
+
+demo: setup
+	$(BIN)/rehearse demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m rehearse.evaluate --audio
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian packages rehearse needs, if missing (root or sudo; skipped elsewhere).
+#   libportaudio2  PortAudio, for recording with sounddevice
+#   libsndfile1    audio files (the soundfile wheel bundles its own; harmless)
+set -euo pipefail
+PKGS=(libportaudio2 libsndfile1)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+  echo "note: please install ${missing[*]} with your package manager (no apt-get here)" >&2
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing Debian packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,125 @@
+"""The real pipeline with the real Whisper base model on real and synthetic speech."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from rehearse.assess import assess_audio
+from rehearse.audio import load_audio
+from rehearse.metrics import cer
+from rehearse.rubric import load_library
+from rehearse.transcribe import clean, recognise
+from rehearse.transcript import Segment, TranscribeOptions, Transcript
+
+from .conftest import SHARED, shared_clip
+
+pytestmark = pytest.mark.model
+
+
+def references(folder: str, key: str = "file") -> dict[str, tuple[str, str]]:
+    path = SHARED / folder / "transcripts.tsv"
+    if not path.is_file():
+        pytest.skip("shared test data not found")
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return {r[key]: (r["lang"], r["text"]) for r in rows}
+
+
+@pytest.mark.parametrize(("clip", "max_cer"), [
+    ("aishell1_BAC009S0764W0121.flac", 0.2),
+    ("aishell1_BAC009S0764W0122.flac", 0.2),
+    ("funasr_asr_example.flac", 0.25),
+    ("jfk.flac", 0.08),
+    ("ljspeech_LJ001-0005.flac", 0.1),  # "15th" for "fifteenth"
+])
+def test_real_speech_within_cer(base_engine, clip, max_cer):
+    lang, ref = references("real")[clip]
+    rec = recognise(load_audio(shared_clip("real", clip)), base_engine, TranscribeOptions(language=lang))
+    t = rec.transcript
+    assert t.engine == "faster-whisper" and t.model == "base" and t.language == lang
+    assert cer(ref, t.text) <= max_cer, t.text
+    assert t.segments and all(0 <= s.start <= s.end <= t.duration + 0.5 for s in t.segments)
+    words = t.words
+    assert words and all(w.start <= w.end for w in words)
+    assert all(s.avg_logprob < 0 and 0 <= s.no_speech_prob <= 1 for s in t.segments)
+    assert rec.speech and rec.speech[0][0] < 1.0
+
+
+def test_mixed_mandarin_english_keeps_terms(base_engine):
+    lang, ref = references("synthetic/kokoro_jm_kumo_lex", "id")["zh_mix_01"]
+    rec = recognise(load_audio(shared_clip("synthetic", "kokoro_jm_kumo_lex", "zh_mix_01.flac")), base_engine,
+                    TranscribeOptions(language="zh"))
+    assert "InfoNCE" in rec.transcript.text
+    assert cer(ref, rec.transcript.text) <= 0.25
+
+
+def test_stereo_44k_8bit_input(base_engine, tmp_path):
+    lang, ref = references("real")["aishell1_BAC009S0764W0121.flac"]
+    mono, sr = sf.read(shared_clip("real", "aishell1_BAC009S0764W0121.flac"), dtype="float32")
+    n = int(len(mono) * 44100 / sr)
+    up = np.interp(np.linspace(0, len(mono) - 1, n), np.arange(len(mono)), mono).astype(np.float32)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.stack([up, up], axis=1), 44100, subtype="PCM_U8")
+    rec = recognise(load_audio(path), base_engine, TranscribeOptions(language="zh"))
+    assert cer(ref, rec.transcript.text) <= 0.25
+
+
+def test_silence_scores_zero_and_never_hallucinates(base_engine, tmp_path):
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(16000 * 8, dtype=np.float32), 16000)
+    q = load_library().get("3d-ssgan")
+    a = assess_audio(q, path, base_engine)
+    assert a.no_speech and a.transcript.text == "" and a.score.coverage == 0.0
+    assert a.to_json()["no_speech"] is True
+
+
+def test_noise_is_not_speech(base_engine, tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noise.wav"
+    sf.write(path, (rng.standard_normal(16000 * 6) * 0.05).astype(np.float32), 16000)
+    rec = recognise(load_audio(path), base_engine, TranscribeOptions(language="zh"))
+    assert not rec.has_speech, rec.transcript.text
+
+
+def test_very_short_clip(base_engine, tmp_path):
+    audio = load_audio(shared_clip("real", "jfk.flac"))[: int(0.6 * 16000)]
+    path = tmp_path / "short.wav"
+    sf.write(path, audio, 16000)
+    rec = recognise(load_audio(path), base_engine, TranscribeOptions(language="en"))
+    assert rec.transcript.duration == pytest.approx(0.6, abs=0.01)
+
+
+def test_long_recording_mostly_silence(base_engine, tmp_path):
+    """30 minutes: loads in bounded memory, VAD skips the silence, speech at the end is found."""
+    clip = load_audio(shared_clip("real", "jfk.flac"))
+    path = tmp_path / "long.flac"
+    with sf.SoundFile(path, "w", 16000, 1, subtype="PCM_16") as f:
+        block = np.zeros(16000 * 60, dtype=np.float32)
+        for _ in range(29):
+            f.write(block)
+        f.write(np.concatenate([np.zeros(16000 * 60 - len(clip), dtype=np.float32), clip]))
+    rec = recognise(load_audio(path), base_engine, TranscribeOptions(language="en", beam_size=1))
+    assert rec.transcript.duration == pytest.approx(1800, abs=0.1)
+    assert "country" in rec.transcript.text.lower()
+    assert rec.transcript.segments[0].start > 1700
+
+
+def test_known_hallucinations_are_dropped():
+    opts = TranscribeOptions(language="zh")
+    segs = (
+        Segment(0, 2, "我们用对比学习", avg_logprob=-0.3, no_speech_prob=0.01),
+        Segment(2, 4, "字幕由Amara.org社区提供", avg_logprob=-0.5, no_speech_prob=0.2),
+        Segment(4, 6, "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", avg_logprob=-0.4, no_speech_prob=0.1),
+        Segment(6, 8, "某句话", avg_logprob=-1.5, no_speech_prob=0.9),
+        Segment(8, 10, "哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈哈", compression_ratio=3.1),
+        Segment(10, 12, opts.prompt, avg_logprob=-0.2, no_speech_prob=0.3),
+        Segment(12, 14, "體渲染", avg_logprob=-0.3, no_speech_prob=0.01),
+    )
+    raw = Transcript(text="", segments=segs, language="zh", duration=14.0)
+    t = clean(raw, opts)
+    assert t.text == "我们用对比学习体渲染"
+    assert len(t.dropped) == 5
