@@ -13,13 +13,18 @@ Precision matters more than recall, so:
 * spans start and end on token boundaries — a Latin term never matches inside
   a longer word (``VAE`` is not found in ``VAEs``, ``CLIP`` not in ``clipping``);
 * the allowed edit distance grows with the phrase: none for Han phrases of up
-  to four characters or Latin terms of up to four letters, then one edit per
-  few characters (see :func:`allowed_edits`);
+  to six characters (homophones are already equal by sound) or Latin terms of
+  up to four letters, then one edit per few characters (see
+  :func:`allowed_edits`); in a mixed phrase the edits the Latin part allows
+  never buy a different Han character;
+* a phrase the speaker negates ("不是靠判别器", "we did not use a queue") does
+  not count, and a negative phrase ("不需要分类器") needs its negation said;
 * every match reports its similarity (1 − edits / length).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -27,6 +32,13 @@ from rapidfuzz.distance import Levenshtein
 from rehearse.normalize import Atom, atomize
 
 _SOUND_SYMBOLS: dict[str, str] = {}
+
+_NEGATION_CHARS = "不没无非未"
+# Negation cues that, just before a phrase in the same clause, mean it was not claimed.
+_ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加)[^，。,.；;！？!?]{0,6}$")
+_EN_NEGATION_WORD = re.compile(r"\b(not|no|without|never|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
+                               re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[，。,.；;！？!?：:]")
 
 # A match found only by sound reports a slightly lower similarity than the
 # same match by characters, so reports show it was a homophone.
@@ -44,16 +56,18 @@ def _sound_symbol(atom: Atom) -> str:
     return sym
 
 
+def _han_sounds(sounds: str) -> str:
+    return "".join(ch for ch in sounds if "\ue000" <= ch <= "\uf8ff")
+
+
 def allowed_edits(han: int, latin: int) -> int:
     """Edits a phrase of ``han`` Han characters and ``latin`` letters/digits tolerates."""
-    if han <= 4:
+    if han <= 6:
         h = 0
-    elif han <= 8:
+    elif han <= 10:
         h = 1
-    elif han <= 12:
-        h = 2
     else:
-        h = 3
+        h = 2
     if latin <= 4:
         lat = 0
     elif latin <= 8:
@@ -106,24 +120,35 @@ class Matcher:
     def text(self) -> str:
         return self._t.text
 
-    def find(self, phrase: str) -> Match | None:
-        """The best match of ``phrase`` in the text, or None."""
+    def find_all(self, phrase: str) -> list[Match]:
+        """Every non-overlapping match of ``phrase``, best first.
+
+        A match is dropped when the phrase has a negation (不, 没, 无, 非, 未)
+        the span lacks, or when the span is negated by the words just before
+        it ("不是靠判别器", "we did not use a queue"), unless the phrase itself
+        is the negative ("不需要分类器").
+        """
         p = _Atoms(phrase)
         n = len(p.atoms)
-        if n == 0 or not self._t.atoms:
-            return None
-        k = allowed_edits(p.han, p.latin)
         t = self._t
+        if n == 0 or not t.atoms:
+            return []
+        k = allowed_edits(p.han, p.latin)
         total = len(t.atoms)
-        best: tuple[int, int, int, str] | None = None  # (edits, start, end, by)
+        neg_in_phrase = sum(p.chars.count(c) for c in _NEGATION_CHARS)
+        # Edits a short Han part cannot absorb: its sounds must all be there.
+        han_exact = _han_sounds(p.sounds) if allowed_edits(p.han, 0) == 0 else None
+        phrase_negative = bool(neg_in_phrase) or bool(_EN_NEGATION_WORD.search(phrase))
+        candidates: list[tuple[int, int, int, str]] = []  # (edits, start, end, by)
         for s in self._starts:
+            best_here: tuple[int, int, int, str] | None = None
             for length in range(max(1, n - k), n + k + 1):
                 e = s + length
                 if e > total:
                     break
                 if not self._is_end[e]:
                     continue
-                limit = k if best is None else min(k, best[0] - 1)
+                limit = k if best_here is None else best_here[0] - 1
                 if limit < 0:
                     break
                 by = "chars"
@@ -132,18 +157,34 @@ class Matcher:
                     by = "sound"
                     d = Levenshtein.distance(p.sounds, t.sounds[s:e], score_cutoff=limit)
                 if d <= limit:
-                    best = (d, s, e, by)
-            if best is not None and best[0] == 0:
-                break
-        if best is None:
-            return None
-        d, s, e, by = best
-        start, end = t.atoms[s].start, t.atoms[e - 1].end
-        similarity = 1.0 - d / max(n, e - s)
-        if by == "sound":  # same sounds, other characters: say so in the figure
-            similarity *= SOUND_DISCOUNT
-        return Match(phrase=phrase, text=t.text[start:end], start=start, end=end,
-                     similarity=round(similarity, 3), edits=d, by=by)
+                    window = t.chars[s:e]
+                    if sum(window.count(c) for c in _NEGATION_CHARS) < neg_in_phrase:
+                        continue
+                    if han_exact is not None and _han_sounds(t.sounds[s:e]) != han_exact:
+                        continue
+                    best_here = (d, s, e, by)
+            if best_here is not None:
+                candidates.append(best_here)
+        matches: list[Match] = []
+        taken: list[tuple[int, int]] = []
+        for d, s, e, by in sorted(candidates, key=lambda c: (c[0], c[3] == "sound", c[1])):
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            start, end = t.atoms[s].start, t.atoms[e - 1].end
+            if not phrase_negative and is_negated(t.text, start):
+                continue
+            taken.append((s, e))
+            similarity = 1.0 - d / max(n, e - s)
+            if by == "sound":  # same sounds, other characters: say so in the figure
+                similarity *= SOUND_DISCOUNT
+            matches.append(Match(phrase=phrase, text=t.text[start:end], start=start, end=end,
+                                 similarity=round(similarity, 3), edits=d, by=by))
+        return matches
+
+    def find(self, phrase: str) -> Match | None:
+        """The best match of ``phrase`` in the text (earliest among equals), or None."""
+        found = self.find_all(phrase)
+        return found[0] if found else None
 
     def find_any(self, phrases: list[str] | tuple[str, ...]) -> Match | None:
         """The best match among several alternative phrases (highest similarity, then earliest)."""
@@ -155,3 +196,13 @@ class Matcher:
             if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
                 best = m
         return best
+
+
+def is_negated(text: str, start: int) -> bool:
+    """True when the words just before ``text[start:]`` negate it, within the same clause."""
+    before = text[max(0, start - 12):start]
+    clause = _CLAUSE_BREAK.split(before)[-1]
+    if _ZH_NEGATION.search(clause[-9:]):
+        return True
+    words = clause.lower().split()[-3:]
+    return any(_EN_NEGATION_WORD.fullmatch(w.strip(".,;:!?")) for w in words)

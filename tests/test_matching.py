@@ -56,7 +56,8 @@ def test_short_phrases_do_not_match_by_accident(phrase, transcript):
 def test_allowed_edits_scale_with_length():
     assert allowed_edits(2, 0) == 0
     assert allowed_edits(4, 0) == 0
-    assert allowed_edits(6, 0) == 1
+    assert allowed_edits(6, 0) == 0
+    assert allowed_edits(8, 0) == 1
     assert allowed_edits(0, 4) == 0
     assert allowed_edits(0, 7) == 1
     assert allowed_edits(0, 11) == 2

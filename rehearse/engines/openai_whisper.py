@@ -10,7 +10,6 @@ download becomes a :class:`ModelNotFoundError` that says how to get the model.
 from __future__ import annotations
 
 import os
-import pickle
 import urllib.error
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import whisper
 from rehearse.errors import EngineError, ModelNotFoundError
 from rehearse.transcript import SAMPLE_RATE, Segment, TranscribeOptions, Transcript, Word, join_texts
 
-# What torch.load / Whisper(...) / load_state_dict raise for a file that is not a checkpoint.
-_BAD_CHECKPOINT = (RuntimeError, OSError, EOFError, KeyError, TypeError, ValueError,
-                   AttributeError, pickle.UnpicklingError)
+# torch.load's weights-only unpickler can raise almost anything (IndexError, KeyError,
+# UnpicklingError, RuntimeError, ...) on bytes that are not a checkpoint, so reading a
+# checkpoint turns any Exception into a clear EngineError.
+_BAD_CHECKPOINT = (Exception,)
 # What a failed download raises (URLError and socket timeouts are OSErrors;
 # a checksum mismatch is a RuntimeError).
 _DOWNLOAD_FAILED = (urllib.error.URLError, OSError, RuntimeError)
