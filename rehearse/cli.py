@@ -60,10 +60,10 @@ def cli_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except RubricError as exc:
             for problem in exc.problems:
-                err.print(f"Error: {problem}", markup=False)
+                typer.echo(f"Error: {problem}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except RehearseError as exc:
-            err.print(f"Error: {exc}", markup=False)
+            typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("Interrupted.")
@@ -116,6 +116,7 @@ def score(
     was missed, and fluency figures. Exits 3 when the recording has no speech.
     """
     from rehearse.assess import assess_audio, assess_text
+    from rehearse.audio import audio_info
     from rehearse.engines import get_engine
     from rehearse.report import render_assessment
 
@@ -129,7 +130,10 @@ def score(
             raise typer.BadParameter("the --text answer is empty", param_hint="--text")
         result = assess_text(q, text)
     else:
-        result = assess_audio(q, audio, get_engine(engine, model), beam_size=beam_size)
+        audio_info(audio)  # a missing or broken file fails fast
+        eng = get_engine(engine, model)
+        eng.load()  # and so does a bad --model, before any audio work
+        result = assess_audio(q, audio, eng, beam_size=beam_size)
     if as_json:
         _print_json(result.to_json())
     else:
@@ -160,7 +164,9 @@ def transcribe(
     if language not in ("zh", "en"):
         raise typer.BadParameter(f"language must be zh or en, not {language!r}", param_hint="--language")
     samples = load_audio(audio)
-    rec = recognise(samples, get_engine(engine, model), TranscribeOptions(language=language, beam_size=beam_size))
+    eng = get_engine(engine, model)
+    eng.load()
+    rec = recognise(samples, eng, TranscribeOptions(language=language, beam_size=beam_size))
     if as_json:
         data = rec.transcript.to_dict()
         data["speech_regions"] = [[round(a, 2), round(b, 2)] for a, b in rec.speech]

@@ -131,6 +131,10 @@ class Engine(Protocol):
     name: str
     model_name: str
 
+    def load(self) -> None:
+        """Resolve and load the model now (raises ModelNotFoundError / EngineError)."""
+        ...
+
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> Transcript:
         """Transcribe 16 kHz mono float32 samples. Returns raw (unfiltered) segments."""
         ...
