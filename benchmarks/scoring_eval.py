@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(len(lib.get(a['question']).points) for a in answers)} labelled points")
     for name in sorted(tallies):
         print(tallies[name].line(name))
-    for mode in ("text", "audio"):
+    for mode in ("text", "text-baseline", "audio", "audio-baseline"):
         merged = Tally()
         for name, t in tallies.items():
             if name.startswith(mode + "/"):
