@@ -190,20 +190,33 @@ def _phrases(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, 
     return tuple(out) if out else None
 
 
+def _unknown_keys(raw: dict, allowed: set[str], where: str, probs: _Problems) -> bool:
+    """Report keys outside ``allowed``; True if there were none."""
+    ok = True
+    for key in raw:
+        if key not in allowed:
+            probs.add(_line(raw, key), where, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+            ok = False
+    return ok
+
+
+def _known_keys_and_id(raw: dict, allowed: set[str], where: str, probs: _Problems) -> bool:
+    """Check a question's or point's keys and its id; True if both are fine."""
+    ok = _unknown_keys(raw, allowed, where, probs)
+    rid = raw.get("id")
+    if not isinstance(rid, str) or not _ID_RE.match(rid):
+        probs.add(_line(raw, "id"), where, "id: required, lower-case letters, digits and hyphens ([a-z0-9-]+)")
+        ok = False
+    return ok
+
+
 def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems) -> Point | None:
     if not isinstance(raw, dict):
         probs.add(line, qwhere, "points: each point must be a mapping with id, label and any/all")
         return None
     pid = raw.get("id")
     pwhere = f"{qwhere}point '{pid}': " if pid is not None else f"{qwhere}point at line {line}: "
-    ok = True
-    for key in raw:
-        if key not in _POINT_KEYS:
-            probs.add(_line(raw, key), pwhere, f"unknown key '{key}' (allowed: {', '.join(sorted(_POINT_KEYS))})")
-            ok = False
-    if not isinstance(pid, str) or not _ID_RE.match(pid):
-        probs.add(_line(raw, "id"), pwhere, "id: required, lower-case letters, digits and hyphens")
-        ok = False
+    ok = _known_keys_and_id(raw, _POINT_KEYS, pwhere, probs)
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
         probs.add(_line(raw, "label"), pwhere, "label: required text")
@@ -259,14 +272,7 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
         return None
     qid = raw.get("id")
     where = f"question '{qid}': " if qid is not None else f"question at line {raw.line}: "
-    ok = True
-    for key in raw:
-        if key not in _QUESTION_KEYS:
-            probs.add(_line(raw, key), where, f"unknown key '{key}' (allowed: {', '.join(sorted(_QUESTION_KEYS))})")
-            ok = False
-    if not isinstance(qid, str) or not _ID_RE.match(qid):
-        probs.add(_line(raw, "id"), where, "id: required, lower-case letters, digits and hyphens ([a-z0-9-]+)")
-        ok = False
+    ok = _known_keys_and_id(raw, _QUESTION_KEYS, where, probs)
     text = raw.get("question")
     if not isinstance(text, str) or not text.strip():
         probs.add(_line(raw, "question"), where, "question: required text")
@@ -328,9 +334,7 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
     if not isinstance(data, dict):
         probs.add(1, "", "a bank must be a mapping with 'title' and 'questions'")
         return None, probs.items
-    for key in data:
-        if key not in _BANK_KEYS:
-            probs.add(_line(data, key), "", f"unknown key '{key}' (allowed: {', '.join(sorted(_BANK_KEYS))})")
+    _unknown_keys(data, _BANK_KEYS, "", probs)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         probs.add(_line(data, "title"), "", "title: required text")
