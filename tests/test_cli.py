@@ -185,3 +185,16 @@ def test_user_bank_with_draft_question(tmp_path):
     assert r.exit_code == 0 and "DRAFT" in r.output
     r = run("score", "-q", "baidu", "--text", "我在百度做推荐", "--bank", str(bank), "--json")
     assert r.exit_code == 0 and json.loads(r.output)["draft"] is True
+
+
+@pytest.mark.model
+def test_silence_exits_3_with_zero_coverage(tmp_path):
+    p = tmp_path / "silence.wav"
+    sf.write(p, np.zeros(16000 * 3, dtype=np.float32), 16000)
+    r = runner.invoke(app, ["score", str(p), "-q", "moco", "--json"])
+    assert r.exit_code == 3, r.output
+    data = json.loads(r.stdout)
+    assert data["no_speech"] is True and data["coverage"] == 0.0 and data["transcript"] == ""
+    assert all(pt["evidence"] is None for pt in data["points"])
+    r = runner.invoke(app, ["score", str(p), "-q", "moco"])
+    assert r.exit_code == 3 and "No speech detected" in r.output
