@@ -28,6 +28,8 @@ class Assessment:
     fluency: Fluency
     audio_path: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: voice-activity speech regions (start, end) in seconds; empty for typed text
+    speech: tuple[tuple[float, float], ...] = ()
 
     @property
     def no_speech(self) -> bool:
@@ -79,7 +81,7 @@ def assess_transcript(question: Question, transcript: Transcript,
     timings = dict(timings or {})
     timings["score_s"] = time.perf_counter() - t0
     return Assessment(question=question, transcript=transcript, score=sc, fluency=fl,
-                      audio_path=audio_path, timings=timings)
+                      audio_path=audio_path, timings=timings, speech=tuple(speech or ()))
 
 
 def assess_text(question: Question, text: str) -> Assessment:

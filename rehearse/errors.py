@@ -62,3 +62,12 @@ class ModelNotFoundError(EngineError):
     """A Whisper model is not available locally and could not be downloaded."""
 
     exit_code = 2
+
+
+class StoreError(RehearseError):
+    """The history database cannot be opened, read or written (corrupt, locked, too new).
+
+    The message names the file and what to do; recordings are never touched.
+    """
+
+    exit_code = 4
