@@ -274,6 +274,40 @@ def models_install(
     out.print(f"installed {name}: {path}")
 
 
+@app.command("import")
+@cli_errors
+def import_notes_command(
+    notes: Annotated[Path, typer.Argument(metavar="NOTES.md", show_default=False,
+                                          help="Markdown prep notes: headings as topics, questions as bullets.")],
+    out_path: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Bank file to write (default: the notes file with a .yaml suffix).")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option(
+        "--tag", help="Tag added to every imported question (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite an existing bank instead of merging the new questions into it.")] = False,
+) -> None:
+    """Turn markdown interview-prep notes into a question bank with drafted rubrics.
+
+    Questions without answer material in the notes are marked draft. Re-importing
+    into an existing bank only adds new questions and keeps your edits.
+    """
+    from rehearse.importer import import_notes
+
+    r = import_notes(notes, out_path, tags=tag or (), force=force)
+    n = len(r.question_ids)
+    out.print(f"{n} question{'s' if n != 1 else ''} found in {notes}: "
+              f"{n - r.drafts} with drafted rubrics, {r.drafts} draft{'s' if r.drafts != 1 else ''} to fill in")
+    if r.action == "unchanged":
+        out.print(f"{r.path} already has them all: nothing written ({r.kept} questions kept)")
+    elif r.action == "merged":
+        out.print(f"merged into {r.path}: {len(r.added)} new, {r.kept} already there and kept as they were")
+    else:
+        out.print(f"{r.action} {r.path}")
+    for problem in r.problems:
+        err.print(f"warning: {problem}")
+    out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

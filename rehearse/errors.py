@@ -71,3 +71,9 @@ class StoreError(RehearseError):
     """
 
     exit_code = 4
+
+
+class NotesError(RehearseError):
+    """Markdown notes could not be imported (missing, unreadable, no questions, or the target bank is in the way)."""
+
+    exit_code = 2
