@@ -205,8 +205,10 @@ def questions_list(
     """List the questions of the loaded banks."""
     qs = _library(bank, no_shipped).filter(tag or ())
     table = Table(box=None, header_style="bold")
-    for col in ("id", "bank", "lang", "points", "tags", "question"):
-        table.add_column(col, overflow="fold")
+    for col in ("id", "bank", "lang", "points"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("tags", max_width=18, overflow="fold")
+    table.add_column("question", overflow="fold", ratio=1)
     for q in qs:
         table.add_row(q.id, q.bank, q.language, "draft" if q.draft else str(len(q.points)),
                       ",".join(q.tags), q.question)
