@@ -211,7 +211,7 @@ def questions_list(
     table.add_column("question", overflow="fold", ratio=1)
     for q in qs:
         table.add_row(q.id, q.bank, q.language, "draft" if q.draft else str(len(q.points)),
-                      ",".join(q.tags), q.question)
+                      ", ".join(q.tags), q.question)
     out.print(table)
     out.print(f"{len(qs)} question{'s' if len(qs) != 1 else ''}")
 
