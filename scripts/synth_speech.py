@@ -16,8 +16,9 @@ Text rules, applied for the synthesiser only (the reference text is never change
   * acronyms (all-caps tokens, "DDIM", "VAE", the letters of "3D") are spelt letter by letter;
     mixed-case names are split on case changes: InfoNCE -> Info N C E, ControlNet -> Control Net,
     UNet -> U Net, Q-Former -> Q Former. LEXICON below overrides a few names said as words.
-  * text is cut at punctuation into clauses, each synthesised alone (Kokoro takes at most
-    510 phoneme tokens) and joined with pauses: 0.25 s after , 、 ; : and 0.45 s after . 。 ! ?
+  * text is cut at punctuation into clauses; clauses of one sentence are re-joined while the
+    chunk stays <= 250 phonemes (Kokoro takes at most 510). Chunks are synthesised one by one
+    and joined with pauses: 0.25 s after , 、 ; : and 0.45 s after . 。 ! ?
 Determinism: fixed ONNX thread count and deterministic compute, resampling with `sox -D`
 (no dither), FLAC written by libsndfile. Same input and versions -> same bytes.
 """
@@ -25,7 +26,6 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -44,6 +44,7 @@ from phonemizer.backend import EspeakBackend
 
 KOKORO_SR, OUT_SR = 24000, 16000
 MAX_TOKENS = 510  # Kokoro's context is 512 tokens including the two pad tokens
+CHUNK_TOKENS = 250  # preferred longest chunk (phonemes): sentences are cut at commas beyond it
 PAUSE_COMMA, PAUSE_STOP, EDGE_SILENCE = 0.25, 0.45, 0.15  # seconds
 COMMA_MARKS, STOP_MARKS = "，,、；;：:", "。.！!？?"
 # Names that are said as words rather than spelt or split (keys are matched case-sensitively).
@@ -79,7 +80,7 @@ class Phonemizer:
         """One Latin token -> list of ("word", text) / ("spell", LETTERS) pieces."""
         if token in LEXICON:
             return [("word", LEXICON[token])]
-        if re.fullmatch(r"[A-Z]?[a-z']+|[AI]|[0-9]+", token):  # ordinary word, "A", "I", number
+        if re.fullmatch(r"[A-Z]?[a-z']+|[AI]|[0-9.]+", token):  # ordinary word, "A", "I", number
             return [("word", token)]
         m = re.fullmatch(r"([A-Z]{2,})s", token)  # plural acronym: GPUs -> G P U's
         if m:
@@ -96,8 +97,8 @@ class Phonemizer:
         """Latin text (words, digits, a final punctuation mark) -> phonemes."""
         pieces = []
         text = text.replace("%", " percent ").replace("&", " and ").replace("+", " plus ")
-        for tok in re.findall(r"[A-Za-z0-9']+|[,.!?;:]", re.sub(r"[-‐–_/]", " ", text)):
-            pieces += self.respell(tok) if tok[0].isalnum() or tok[0] == "'" else [("word", tok)]
+        for tok in re.findall(r"[0-9]+\.[0-9]+|[A-Za-z0-9']+|[,.!?;:]", re.sub(r"[-‐–_/]", " ", text)):
+            pieces += [("word", tok)] if tok in ",.!?;:" else self.respell(tok)
         out, run = [], []
         for kind, s in pieces + [("end", "")]:
             if kind != "word" and run:
@@ -116,9 +117,11 @@ class Phonemizer:
         except Exception:  # cn2an rejects a few odd strings; then digits stay for espeak
             pass
         out = []
-        for latin, other in re.findall(rf"([A-Za-z0-9][A-Za-z0-9' ]*)|([^A-Za-z0-9]+)", text):
+        for latin, other in re.findall(r"([A-Za-z0-9][A-Za-z0-9' ]*)|([^A-Za-z0-9]+)", text):
             if latin.strip():
-                out.append(self.latin(latin))
+                # Mandarin p/t/k are unaspirated b/d/g; aspirate English stressed onsets so
+                # "DDPM" is not heard as "DDBM" in a Mandarin sentence.
+                out.append(re.sub(r"(?<!s)([ptk])(?=[ˈˌ])", r"\1ʰ", self.latin(latin)))
             elif re.sub(r"\s", "", other):
                 ps = self.zh(re.sub(r"\s+", "", other))[0]
                 out.append(ps)
@@ -141,6 +144,21 @@ def split_clauses(text):
                 out[-1] = (out[-1][0], PAUSE_STOP if p[-1] in STOP_MARKS else out[-1][1])
             continue
         out.append((p, PAUSE_STOP if p[-1] in STOP_MARKS else PAUSE_COMMA))
+    return out
+
+
+def chunks(g2p, text, lang):
+    """Phonemise clause by clause; clauses of one sentence share a chunk while it stays short.
+
+    Whole short sentences sound (and transcribe) better than lone clauses; long ones are cut
+    after a comma once the chunk would exceed CHUNK_TOKENS phonemes."""
+    out = []  # [phonemes, pause after]
+    for clause, pause in split_clauses(text):
+        ps = g2p(clause, lang)
+        if out and out[-1][1] == PAUSE_COMMA and len(out[-1][0]) + 1 + len(ps) <= CHUNK_TOKENS:
+            out[-1] = [out[-1][0] + " " + ps, pause]
+        else:
+            out.append([ps, pause])
     return out
 
 
@@ -229,10 +247,9 @@ def main():
         t1 = time.time()
         edge = np.zeros(int(EDGE_SILENCE * KOKORO_SR), np.float32)
         parts = [edge]
-        for clause, pause in split_clauses(row["text"]):
-            ps = g2p(clause, row["lang"])
+        for ps, pause in chunks(g2p, row["text"], row["lang"]):
             if args.show_phonemes:
-                print(f"  {clause}\n    -> {ps}")
+                print(f"    {ps}")
             parts += [tts(ps), np.zeros(int(pause * KOKORO_SR), np.float32)]
         parts[-1] = edge  # the last pause becomes the trailing edge silence
         path = out / f"{row['id']}.flac"
