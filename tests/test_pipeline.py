@@ -123,3 +123,18 @@ def test_known_hallucinations_are_dropped():
     t = clean(raw, opts)
     assert t.text == "我们用对比学习体渲染"
     assert len(t.dropped) == 5
+
+
+def test_shipped_example_answer_finds_the_points_it_says(base_engine):
+    """The demo's recorded answer covers every point but 'role', with timed evidence."""
+    from rehearse.examples import example_answer
+
+    path, qid = example_answer()
+    a = assess_audio(load_library().get(qid), path, base_engine)
+    by = {p.id: p for p in a.score.points}
+    assert {p.id for p in a.score.covered} == {"motivation", "sampling", "lifting", "rendering", "adversarial"}
+    assert not by["role"].covered and by["role"].evidence is None
+    assert a.score.coverage >= 0.8
+    lifting = by["lifting"].evidence
+    assert lifting is not None and 30 < lifting.start < 45  # said about 36 s in
+    assert 40 < a.fluency.duration_s < 70 and a.fluency.speech_rate > 100
