@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rehearse.assess import Assessment
+from rehearse.fluency import Fluency
 from rehearse.rubric import Question
 from rehearse.transcript import Transcript
 
@@ -31,8 +32,9 @@ def coverage_bar(coverage: float, width: int = 24) -> Text:
     return bar
 
 
-def render_assessment(a: Assessment, console: Console, *, show_reference: bool = True) -> None:
-    """Print the full report of one answer."""
+def render_assessment(a: Assessment, console: Console, *, show_reference: bool = True,
+                      baseline: dict[str, float] | None = None) -> None:
+    """Print the full report of one answer (``baseline``: the user's usual fluency figures)."""
     q = a.question
     console.print(Text(f"{q.id} · {q.question}", style="bold"))
     if q.draft:
@@ -72,15 +74,8 @@ def render_assessment(a: Assessment, console: Console, *, show_reference: bool =
         table.add_row(Text(mark, style=colour), Text(p.label + weight), heard, at)
     console.print(table)
 
-    f = a.fluency
     if a.audio_path is not None and not a.no_speech:
-        target = f" / target {f.target_seconds:.0f} s" if f.target_seconds else ""
-        fillers = ", ".join(f"{k}×{v}" for k, v in f.fillers.items()) or "none"
-        console.print(
-            f"fluency  {f.duration_s:.1f} s{target} · {f.speech_rate:.0f} {f.rate_unit} "
-            f"({f.han_chars} 字, {f.en_words} English words) · fillers {f.filler_count} ({fillers}) · "
-            f"long pauses {f.long_pauses}, longest {f.longest_pause_s:.1f} s"
-        )
+        render_fluency(a.fluency, console, language=q.language, baseline=baseline)
     missed = a.score.missed
     if missed:
         console.print(Text("missed: " + "; ".join(p.label for p in missed), style="red"))
@@ -116,3 +111,54 @@ def render_question(q: Question, console: Console) -> None:
     if q.reference:
         body.append(Panel(q.reference, title="reference", title_align="left", border_style="blue"))
     console.print(Panel(Group(*body), title=head, title_align="left"))
+
+
+_VERDICT = {"ok": ("✔", "green"), "low": ("↓", "yellow"), "high": ("↑", "yellow")}
+
+
+def _band_note(f: Fluency, language: str, name: str, baseline: dict[str, float] | None,
+               base_key: str, fmt: str = "{:.0f}") -> Text:
+    """" · band 180–260 ✔ · you usually 225" for one figure."""
+    note = Text()
+    for key, _value, band, verdict in f.checks(language):
+        if key == name:
+            mark, colour = _VERDICT[verdict]
+            note.append(f"   band {band.text()} ", style="dim")
+            note.append(mark, style=colour)
+    if baseline and baseline.get(base_key) is not None:
+        note.append(f"   you usually {fmt.format(baseline[base_key])}", style="dim")
+    return note
+
+
+def render_fluency(f: Fluency, console: Console, *, language: str = "zh",
+                   baseline: dict[str, float] | None = None) -> None:
+    """Print the fluency figures of one answer with reference bands and the user's baseline.
+
+    ``baseline`` maps figure names (``speech_rate``, ``en_per_min``,
+    ``fillers_per_min``, ``longest_pause_s``) to the user's usual values.
+    """
+    if not f.timed:
+        return
+    head = Text(f"fluency  {f.answer_s:.1f} s answer")
+    if f.target_seconds:
+        head.append(f" (target {f.target_seconds:.0f} s, {f.length_ratio or 0:.2f}×)")
+        head.append_text(_band_note(f, language, "length_ratio", None, "", "{:.2f}"))
+    if f.time_to_first_word_s is not None:
+        head.append(f" · first word after {f.time_to_first_word_s:.1f} s")
+    console.print(head)
+    if language == "zh":
+        rate = Text(f"  rate     {f.speech_rate:.0f} {f.rate_unit} ({f.han_per_min:.0f} 字/min + "
+                    f"{f.en_per_min:.0f} English words/min) · articulation {f.articulation_rate:.0f}")
+        rate.append_text(_band_note(f, language, "rate_zh", baseline, "speech_rate"))
+    else:
+        rate = Text(f"  rate     {f.en_per_min:.0f} wpm · articulation {f.articulation_rate:.0f} {f.rate_unit}")
+        rate.append_text(_band_note(f, language, "rate_en", baseline, "en_per_min"))
+    console.print(rate)
+    fillers = ", ".join(f"{k}×{v}" for k, v in f.fillers.items()) or "none"
+    line = Text(f"  fillers  {f.filler_count} ({fillers}) = {f.fillers_per_min:.1f}/min")
+    line.append_text(_band_note(f, language, "fillers_per_min", baseline, "fillers_per_min", "{:.1f}"))
+    console.print(line)
+    console.print(f"  pauses   {f.pauses} ≥ 0.25 s · {f.long_pauses} long ≥ 1 s · longest {f.longest_pause_s:.1f} s")
+    if f.repetitions:
+        reps = ", ".join(f"{k}×{v}" for k, v in f.repeated.items())
+        console.print(f"  repeats  {f.repetitions} ({reps})")
