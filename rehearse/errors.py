@@ -77,3 +77,9 @@ class NotesError(RehearseError):
     """Markdown notes could not be imported (missing, unreadable, no questions, or the target bank is in the way)."""
 
     exit_code = 2
+
+
+class OutputError(RehearseError):
+    """A report, chart or export file could not be written."""
+
+    exit_code = 2

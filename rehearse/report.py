@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -11,6 +15,10 @@ from rehearse.assess import Assessment
 from rehearse.fluency import Fluency
 from rehearse.rubric import Question
 from rehearse.transcript import Transcript
+
+if TYPE_CHECKING:
+    from rehearse.progress import QuestionProgress
+    from rehearse.store import AttemptRecord
 
 _STATUS = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
 
@@ -162,3 +170,69 @@ def render_fluency(f: Fluency, console: Console, *, language: str = "zh",
     if f.repetitions:
         reps = ", ".join(f"{k}×{v}" for k, v in f.repeated.items())
         console.print(f"  repeats  {f.repetitions} ({reps})")
+
+
+# --------------------------------------------------------------------------- history and progress
+
+
+def _local(dt: datetime) -> str:
+    return dt.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def render_history(attempts: Sequence[AttemptRecord], console: Console) -> None:
+    """Print a table of stored attempts (``rehearse history``), oldest first."""
+    if not attempts:
+        console.print("No attempts stored yet: 'rehearse score' and 'rehearse practice' record them.")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col, justify in (("#", "right"), ("time", "left"), ("question", "left"), ("status", "left"),
+                         ("coverage", "right"), ("rate", "right"), ("fillers/min", "right"), ("missed", "left")):
+        table.add_column(col, justify=justify, overflow="fold")
+    for a in attempts:
+        f = a.fluency
+        timed = bool(f.get("timed"))
+        rate = f.get("speech_rate" if a.language == "zh" else "en_per_min") if timed else None
+        missed = ", ".join(p.id for p in a.result.missed) if a.result else ""
+        table.add_row(str(a.id), _local(a.created_at), a.question_id, a.status,
+                      "" if a.coverage is None else f"{a.coverage * 100:.0f}%",
+                      "" if rate is None else f"{rate:.0f}",
+                      f"{f.get('fillers_per_min', 0):.1f}" if timed else "", missed)
+    console.print(table)
+    console.print(f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''}")
+
+
+def render_progress(progress: Sequence[QuestionProgress], attempts: Sequence[AttemptRecord], console: Console, *,
+                    language: str = "zh", misses: int = 5) -> None:
+    """Print per-question coverage trends with sparklines, the most-missed points and fluency trends."""
+    from rehearse.fluency import BANDS
+    from rehearse.progress import fluency_trends, most_missed, sparkline
+
+    if not progress:
+        console.print("No scored answers yet: answer a question with 'rehearse score' or 'rehearse practice'.")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col, justify in (("question", "left"), ("answers", "right"), ("coverage", "left"), ("first", "right"),
+                         ("last", "right"), ("best", "right"), ("trend", "left")):
+        table.add_column(col, justify=justify)
+    colours = {"improving": "green", "slipping": "yellow"}
+    for p in progress:
+        table.add_row(p.question_id, str(len(p.attempts)), p.sparkline, f"{p.first * 100:.0f}%",
+                      f"{p.last * 100:.0f}%", f"{p.best * 100:.0f}%",
+                      Text(p.trend, style=colours.get(p.trend, "")))
+    console.print(table)
+    top = most_missed(progress, limit=misses, min_answers=1)
+    if top:
+        console.print(Text("most missed", style="bold"))
+        for m in top:
+            console.print(f"  {m.sentence()}")
+    trends = fluency_trends(attempts)
+    rate_key, band = ("speech_rate", BANDS["rate_zh"]) if language == "zh" else ("en_per_min", BANDS["rate_en"])
+    rates, fillers = trends[rate_key][-20:], trends["fillers_per_min"][-20:]
+    if rates:
+        console.print(Text("fluency", style="bold") + Text(f" (last {len(rates)} spoken answers)", style="dim"))
+        unit = "units/min" if language == "zh" else "wpm"
+        console.print(f"  rate     {sparkline(rates)}  {rates[-1]:.0f} {unit}   band {band.text()}")
+        console.print(f"  fillers  {sparkline(fillers, 0)}  {fillers[-1]:.1f}/min   band "
+                      f"{BANDS['fillers_per_min'].text()}")
+        pauses = trends["longest_pause_s"][-20:]
+        console.print(f"  longest pause  {sparkline(pauses, 0)}  {pauses[-1]:.1f} s")
