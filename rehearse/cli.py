@@ -1,7 +1,8 @@
 """The ``rehearse`` command line: parses, calls the library, prints.
 
 Exit codes: 0 success, 1 unexpected error, 2 bad input (file, bank, question,
-engine, model), 3 no speech detected in the recording.
+engine, model), 3 no speech detected in the recording, 4 the history database
+is corrupt, locked or from a newer rehearse.
 """
 
 from __future__ import annotations
@@ -92,8 +93,15 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
+    home: Annotated[Optional[Path], typer.Option(
+        "--home", help="rehearse's data directory (history.db); default $REHEARSE_HOME or the user data dir.",
+        show_default=False)] = None,
 ) -> None:
     """Rehearse interview answers out loud, offline."""
+    if home is not None:
+        import os
+
+        os.environ["REHEARSE_HOME"] = str(home.expanduser())
 
 
 @app.command()
@@ -109,11 +117,13 @@ def score(
     beam_size: BeamOpt = 5,
     bank: BankOpt = None,
     no_shipped: NoShippedOpt = False,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not record this attempt in the history.")] = False,
 ) -> None:
     """Score a spoken (or typed) answer against a question's rubric.
 
     Prints which key points were covered, with the words that showed each, what
-    was missed, and fluency figures. Exits 3 when the recording has no speech.
+    was missed, and fluency figures, and records the attempt in the history
+    (unless --no-save). Exits 3 when the recording has no speech.
     """
     from rehearse.assess import assess_audio, assess_text
     from rehearse.audio import audio_info
@@ -125,6 +135,10 @@ def score(
     if (audio is None) == (text is None):
         raise typer.BadParameter("give either an AUDIO file or --text, not both or neither")
     q = _library(bank, no_shipped).get(question)
+    if not no_save:
+        from rehearse.store import Store
+
+        Store.open().close()  # a corrupt or locked history fails before any transcription
     if text is not None:
         if not text.strip():
             raise typer.BadParameter("the --text answer is empty", param_hint="--text")
@@ -134,10 +148,19 @@ def score(
         eng = get_engine(engine, model)
         eng.load()  # and so does a bad --model, before any audio work
         result = assess_audio(q, audio, eng, beam_size=beam_size)
+    baseline = None
+    if not no_save:
+        from rehearse.progress import fluency_baseline
+
+        with Store.open() as store:
+            baseline = fluency_baseline(store.attempts(), language=q.language)
+            attempt_id = store.save_attempt(result, question=q)
     if as_json:
         _print_json(result.to_json())
     else:
-        render_assessment(result, out)
+        render_assessment(result, out, baseline=baseline)
+        if not no_save:
+            out.print(f"saved as attempt #{attempt_id} ('rehearse history', 'rehearse progress')", style="dim")
     if result.no_speech:
         if not as_json:
             err.print("No speech detected: check the microphone or the file.")
@@ -308,6 +331,198 @@ def import_notes_command(
     for problem in r.problems:
         err.print(f"warning: {problem}")
     out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'")
+
+
+# --------------------------------------------------------------------------- history and progress
+
+SinceOpt = Annotated[Optional[str], typer.Option(
+    "--since", help="Only attempts from this time on: a date (2025-03-01), a date and time, or an age (7d, 2w, 12h).")]
+QuestionFilterOpt = Annotated[Optional[str], typer.Option("--question", "-q", help="Only this question id.")]
+TagFilterOpt = Annotated[Optional[str], typer.Option("--tag", help="Only questions with this tag (as answered).")]
+
+
+def _parse_since(value: Optional[str]):
+    """A --since value as a datetime (aware) or date; UsageError if it is neither."""
+    import re
+    from datetime import date, datetime, timedelta
+
+    if value is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        delta = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+        return datetime.now().astimezone() - delta
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(value.strip())
+        except ValueError:
+            continue
+    from rehearse.errors import UsageError
+
+    raise UsageError(f"--since {value!r}: give a date (2025-03-01), a date and time (2025-03-01T09:00) "
+                     "or an age (7d, 2w, 12h).")
+
+
+def _no_attempts_note(store, question: Optional[str], filtered: bool) -> str:
+    """Why nothing was found, with stored question ids close to a mistyped --question."""
+    from rapidfuzz import process
+
+    ids = store.question_ids()
+    if question and question not in ids:
+        close = [m[0] for m in process.extract(question, ids, limit=3, score_cutoff=60)]
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        return f"No answers to '{question}' stored yet.{hint}"
+    if filtered and ids:
+        return "No attempts match these filters."
+    return "No attempts stored yet: 'rehearse score' and 'rehearse practice' record them."
+
+
+def _main_language(attempts) -> str:
+    from collections import Counter
+
+    langs = Counter(a.language for a in attempts)
+    return langs.most_common(1)[0][0] if langs else "zh"
+
+
+@app.command()
+@cli_errors
+def history(
+    question: QuestionFilterOpt = None,
+    since: SinceOpt = None,
+    tag: TagFilterOpt = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print a JSON list of attempts (question, time, coverage, fluency) instead of a table.")] = False,
+) -> None:
+    """Show stored attempts: when, which question, coverage, speech rate, fillers and missed points."""
+    from rehearse.history import attempt_to_dict
+    from rehearse.report import render_history
+    from rehearse.store import Store
+
+    start = _parse_since(since)
+    with Store.open() as store:
+        attempts = store.attempts(question=question, since=start, tag=tag)
+        if not attempts and not as_json:
+            out.print(_no_attempts_note(store, question, bool(question or since or tag)))
+            return
+    if as_json:
+        _print_json([attempt_to_dict(a) for a in attempts])
+    else:
+        render_history(attempts, out)
+
+
+@app.command()
+@cli_errors
+def progress(
+    question: QuestionFilterOpt = None,
+    tag: TagFilterOpt = None,
+    since: SinceOpt = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", help="Also write a PNG chart of coverage and fluency over time to this file.")] = None,
+    html: Annotated[Optional[Path], typer.Option(
+        "--html", help="Also write a self-contained HTML report (charts and latest transcripts) to this file.")] = None,
+) -> None:
+    """Show progress: coverage per question over attempts with its trend, the key points you miss
+    most, and fluency trends (terminal sparklines); optionally a PNG chart and an HTML report."""
+    from rehearse.errors import UsageError
+    from rehearse.history import write_text
+    from rehearse.progress import question_progress
+    from rehearse.report import render_progress
+    from rehearse.store import Store
+
+    if question and tag:
+        raise UsageError("give --question or --tag, not both.")
+    start = _parse_since(since)
+    with Store.open() as store:
+        attempts = store.attempts(question=question, since=start, tag=tag)
+        if not attempts:
+            out.print(_no_attempts_note(store, question, bool(question or since or tag)))
+            return
+    prog = question_progress(attempts)
+    language = _main_language(attempts)
+    render_progress(prog, attempts, out, language=language)
+    if plot is not None or html is not None:
+        from rehearse.history import write_bytes
+        from rehearse.plots import coverage_png, progress_png
+
+        overview = progress_png(prog, attempts, language=language)
+        if plot is not None:
+            typer.echo(f"wrote {write_bytes(plot, overview)}")
+        if html is not None:
+            from rehearse.html_report import render_html
+
+            charts = [("coverage and fluency over time", overview)]
+            charts += [(f"{p.question_id}: coverage per answer", coverage_png(p)) for p in prog[:10] if len(p.attempts) > 1]
+            typer.echo(f"wrote {write_text(html, render_html(prog, attempts, charts=charts, language=language))}")
+
+
+@app.command()
+@cli_errors
+def rescore(
+    question: QuestionFilterOpt = None,
+    all_questions: Annotated[bool, typer.Option("--all", help="Rescore the attempts of every question.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rescore even attempts already scored against the current rubric.")] = False,
+    engine: EngineOpt = "faster-whisper",
+    model: ModelOpt = "base",
+    beam_size: BeamOpt = 5,
+    bank: BankOpt = None,
+    no_shipped: NoShippedOpt = False,
+) -> None:
+    """Score stored transcripts again after a rubric edit, keeping the old results.
+
+    Only attempts scored against an older version of the rubric are rescored
+    (unless --force). Attempts saved without a result are transcribed from
+    their recording first.
+    """
+    from rehearse.errors import UsageError
+    from rehearse.history import rescore as rescore_attempts
+    from rehearse.store import Store
+
+    if bool(question) == all_questions:
+        raise UsageError("give --question ID or --all.")
+    lib = _library(bank, no_shipped)
+    with Store.open() as store:
+        eng = None
+        if store.attempts(question=question, status="not_scored"):
+            from rehearse.engines import get_engine
+
+            eng = get_engine(engine, model)
+            eng.load()
+        s = rescore_attempts(store, lib, question=question, force=force, engine=eng, beam_size=beam_size)
+    out.print(f"rescored {len(s.rescored)} attempt{'s' if len(s.rescored) != 1 else ''}; "
+              f"{s.unchanged} already up to date")
+    if s.transcribed:
+        out.print(f"transcribed and scored {len(s.transcribed)} attempts saved without a result")
+    for qid, n in sorted(s.missing_question.items()):
+        out.print(f"skipped {n} attempt{'s' if n != 1 else ''} of '{qid}': not in the loaded banks (use --bank)")
+    if s.missing_audio:
+        out.print(f"skipped {len(s.missing_audio)} unscored attempts whose recording is missing: "
+                  + ", ".join(f"#{i}" for i in s.missing_audio))
+
+
+@app.command()
+@cli_errors
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv (one row per attempt) or json (everything).")] = "csv",
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export every stored attempt (CSV: current result per row; JSON: all results, points and segments)."""
+    from rehearse.errors import UsageError
+    from rehearse.history import export_csv, export_json, write_text
+    from rehearse.store import Store
+
+    if fmt not in ("csv", "json"):
+        raise UsageError(f"--format must be csv or json, not {fmt!r}.")
+    with Store.open() as store:
+        attempts = store.attempts()
+    text = (export_csv(attempts) if fmt == "csv"
+            else json.dumps(export_json(attempts), ensure_ascii=False, indent=2) + "\n")
+    if out_path is None:
+        sys.stdout.write(text)
+    else:
+        write_text(out_path, text)
+        typer.echo(f"wrote {len(attempts)} attempts to {out_path}")
 
 
 def main() -> None:

@@ -83,3 +83,9 @@ class OutputError(RehearseError):
     """A report, chart or export file could not be written."""
 
     exit_code = 2
+
+
+class UsageError(RehearseError):
+    """A command-line option has a value that cannot be used (reported as one line)."""
+
+    exit_code = 2

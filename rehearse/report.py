@@ -187,7 +187,7 @@ def render_history(attempts: Sequence[AttemptRecord], console: Console) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col, justify in (("#", "right"), ("time", "left"), ("question", "left"), ("status", "left"),
                          ("coverage", "right"), ("rate", "right"), ("fillers/min", "right"), ("missed", "left")):
-        table.add_column(col, justify=justify, overflow="fold")
+        table.add_column(col, justify=justify, overflow="fold", no_wrap=col != "missed")
     for a in attempts:
         f = a.fluency
         timed = bool(f.get("timed"))
