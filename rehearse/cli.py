@@ -392,7 +392,7 @@ def history(
     since: SinceOpt = None,
     tag: TagFilterOpt = None,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print a JSON list of attempts (question, time, coverage, fluency) instead of a table.")] = False,
+        "--json", help="Print a JSON list of attempts (question, time, coverage, fluency), not a table.")] = False,
 ) -> None:
     """Show stored attempts: when, which question, coverage, speech rate, fillers and missed points."""
     from rehearse.history import attempt_to_dict
@@ -452,7 +452,8 @@ def progress(
             from rehearse.html_report import render_html
 
             charts = [("coverage and fluency over time", overview)]
-            charts += [(f"{p.question_id}: coverage per answer", coverage_png(p)) for p in prog[:10] if len(p.attempts) > 1]
+            charts += [(f"{p.question_id}: coverage per answer", coverage_png(p))
+                       for p in prog[:10] if len(p.attempts) > 1]
             typer.echo(f"wrote {write_text(html, render_html(prog, attempts, charts=charts, language=language))}")
 
 
@@ -505,7 +506,8 @@ def rescore(
 @cli_errors
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv (one row per attempt) or json (everything).")] = "csv",
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    out_path: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Export every stored attempt (CSV: current result per row; JSON: all results, points and segments)."""
     from rehearse.errors import UsageError

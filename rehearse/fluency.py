@@ -209,12 +209,13 @@ def timing_of(transcript: Transcript, speech_regions: Sequence[tuple[float, floa
     spans = [s for s in spans if s[1] > s[0]]
     if not spans:
         return None
-    pauses, reach = [], spans[0][1]
+    silences: list[tuple[float, float]] = []
+    reach = spans[0][1]
     for a, b in spans[1:]:
         if a - reach >= PAUSE_S - 0.01:
-            pauses.append((reach, a))
+            silences.append((reach, a))
         reach = max(reach, b)
-    return Timing(spans[0][0], reach, tuple(pauses))
+    return Timing(spans[0][0], reach, tuple(silences))
 
 
 def _pause_positions(transcript: Transcript, pauses: Sequence[tuple[float, float]]) -> set[int]:

@@ -394,8 +394,8 @@ class Store:
     def start_session(self, kind: str, *, at: datetime | None = None) -> int:
         """Record the start of a session of ``kind`` (e.g. "practice"); return its id."""
         with self._tx("starting a session") as c:
-            return int(c.execute("INSERT INTO sessions (kind, started_at) VALUES (?, ?)",
-                                 (kind, _iso(at or _now()))).lastrowid)
+            return _rowid(c.execute("INSERT INTO sessions (kind, started_at) VALUES (?, ?)",
+                                 (kind, _iso(at or _now()))))
 
     def end_session(self, session_id: int, *, at: datetime | None = None) -> None:
         """Record the end of a session."""
@@ -440,7 +440,7 @@ class Store:
             speech = speech if speech is not None else assessment.speech
         audio = str(Path(audio_path).resolve()) if audio_path is not None else None
         with self._tx(_saving(audio)) as c:
-            attempt_id = int(c.execute(
+            attempt_id = _rowid(c.execute(
                 """INSERT INTO attempts (session_id, created_at, question_id, bank, question_text, language, tags,
                    target_seconds, status, audio_path, transcript, speech, engine, model, timings)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -449,7 +449,7 @@ class Store:
                  _dumps(transcript.to_dict()) if transcript is not None else None,
                  _dumps([[round(a, 3), round(b, 3)] for a, b in (speech or ())]),
                  transcript.engine if transcript else "", transcript.model if transcript else "",
-                 _dumps(assessment.timings if assessment else {}))).lastrowid)
+                 _dumps(assessment.timings if assessment else {}))))
             if assessment is not None:
                 self._insert_result(c, attempt_id, assessment, at)
         return attempt_id
@@ -480,11 +480,11 @@ class Store:
     @staticmethod
     def _insert_result(c: sqlite3.Connection, attempt_id: int, a: Assessment, at: datetime | None) -> int:
         data = a.to_json()
-        result_id = int(c.execute(
+        result_id = _rowid(c.execute(
             """INSERT INTO results (attempt_id, created_at, rubric_hash, coverage, is_current, fluency, assessment)
                VALUES (?, ?, ?, ?, 1, ?, ?)""",
             (attempt_id, _iso(at or _now()), a.question.rubric_hash, a.score.coverage,
-             _dumps(data["fluency"]), _dumps(data))).lastrowid)
+             _dumps(data["fluency"]), _dumps(data))))
         c.executemany(
             """INSERT INTO point_results (result_id, position, point_id, label, weight, credit, status, evidence,
                missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -510,7 +510,8 @@ class Store:
         ``since`` is inclusive; a naive datetime or a date is local time.
         ``tag`` matches the question's tags as they were when answered.
         """
-        where, args = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        args: list[Any] = []
         if question is not None:
             where.append("a.question_id = ?")
             args.append(question)
@@ -576,6 +577,12 @@ class Store:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    rowid = cursor.lastrowid
+    assert rowid is not None  # always set after an INSERT
+    return rowid
 
 
 def _dumps(obj: Any) -> str:

@@ -34,7 +34,8 @@ def test_measure_rates_and_pauses_from_words():
     assert f.timed and f.answer_s == 3.5 and f.speaking_s == 2.0  # first word to last; minus the 1.5 s pause
     assert f.speech_rate == pytest.approx(6 / 3.5 * 60, abs=0.1)  # speaking rate: pauses included
     assert f.articulation_rate == pytest.approx(6 / 2.0 * 60)     # pauses excluded
-    assert f.han_per_min == pytest.approx(4 / 3.5 * 60, abs=0.1) and f.en_per_min == pytest.approx(2 / 3.5 * 60, abs=0.1)
+    assert f.han_per_min == pytest.approx(4 / 3.5 * 60, abs=0.1)
+    assert f.en_per_min == pytest.approx(2 / 3.5 * 60, abs=0.1)
     assert f.filler_count == 1 and f.fillers == {"嗯": 1}
     assert f.fillers_per_min == pytest.approx(60 / 3.5, abs=0.01)
     assert f.pauses == 1 and f.long_pauses == 1 and f.longest_pause_s == 1.5

@@ -54,7 +54,10 @@ def spoken(question: Question, text: str, *, seconds: float, fillers: int = 0, p
     words = (Word(0.5, half, body[: len(body) // 2]), Word(half + pause, seconds + pause, body[len(body) // 2:]))
     t = Transcript(text=body, segments=(Segment(0.5, seconds + pause, body, words=words),), language="zh",
                    duration=seconds + pause + 1, engine="faster-whisper", model="base")
-    regions = ((0.45, half + 0.05), (half + pause - 0.05, seconds + pause + 0.05)) if pause else ((0.45, seconds + 0.05),)
+    if pause:
+        regions = ((0.45, half + 0.05), (half + pause - 0.05, seconds + pause + 0.05))
+    else:
+        regions = ((0.45, seconds + 0.05),)
     return assess_transcript(question, t, regions, audio_path=Path(f"/tmp/{question.id}.wav"))
 
 
@@ -64,7 +67,8 @@ def store(tmp_path):
         for i, text in enumerate(SSGAN_ANSWERS):
             a = spoken(SSGAN, text, seconds=10 + i, fillers=3 - min(i, 3), pause=1.2 if i < 2 else 0.0)
             s.save_attempt(a, question=SSGAN, at=T0 + timedelta(days=i))
-        s.save_attempt(assess_text(MOCO, "用队列存负样本，编码器用动量更新"), question=MOCO, at=T0 + timedelta(days=1, hours=2))
+        s.save_attempt(assess_text(MOCO, "用队列存负样本，编码器用动量更新"), question=MOCO,
+                       at=T0 + timedelta(days=1, hours=2))
         s.save_attempt(assess_text(MOCO, "用队列存负样本"), question=MOCO, at=T0 + timedelta(days=5))
         empty = Transcript(text="", segments=(), language="zh", duration=3, engine="faster-whisper", model="base")
         s.save_attempt(assess_transcript(MOCO, empty, None, audio_path=Path("/tmp/silence.wav")), question=MOCO,
@@ -120,7 +124,8 @@ def test_fluency_trends_and_baseline(store):
 
 def test_rescore_changes_progress_but_keeps_old_results(store):
     edited = replace(SSGAN, points=SSGAN.points[:2] + (Point("role", "你的角色", (("我负责", "我们"),)),))
-    lib = Library((Bank("papers", "t", "zh", Path("x.yaml"), (edited,)), Bank("basics", "t", "zh", Path("y.yaml"), (MOCO,))))
+    lib = Library((Bank("papers", "t", "zh", Path("x.yaml"), (edited,)),
+                   Bank("basics", "t", "zh", Path("y.yaml"), (MOCO,))))
     summary = rescore(store, lib)
     assert len(summary.rescored) == 5 and summary.unchanged == 3 and summary.missing_question == {}
     ssgan = [p for p in question_progress(store.attempts()) if p.question_id == "3d-ssgan"][0]
