@@ -7,7 +7,8 @@ Guards against Whisper's known failure on silence and noise:
 * segments Whisper itself marks as non-speech (no-speech probability > 0.6
   with average log-probability < −1, or, for segments under 1 s, > 0.4 with
   < −0.7: the "Thank you." Whisper appends after a clip's last word), repetition loops (compression ratio
-  > 2.4), echoes of the decoding prompt and known hallucinated strings
+  > 2.4), echoes of the decoding prompt (whole segments, or the tail of a
+  segment where Whisper starts looping the prompt) and known hallucinated strings
   ("字幕由Amara.org社区提供", "请不吝点赞 订阅 转发 …") are dropped and kept
   aside in ``Transcript.dropped``;
 * Mandarin output is converted to Simplified characters (OpenCC).
@@ -21,7 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from rehearse.audio import is_silent
-from rehearse.normalize import normalize, to_simplified
+from rehearse.normalize import atomize, normalize, to_simplified
 from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions, Transcript, join_texts
 from rehearse.vad import speech_regions
 
@@ -57,12 +58,50 @@ def is_hallucination(segment: Segment, prompt: str = "") -> bool:
     return bool(prompt) and len(norm) >= 6 and fuzz.partial_ratio(norm, normalize(prompt)) >= 90
 
 
+ECHO_RUN = 6  # normalised characters of the prompt that, found in a segment, mark an echo
+
+
+def cut_prompt_echo(segment: Segment, prompt: str) -> Segment:
+    """Cut a segment where Whisper starts repeating its decoding prompt.
+
+    Whisper sometimes continues a real segment with a loop of the prompt
+    ("……英文术语保留英文术语保留"); the text (and words) from the first run of
+    ``ECHO_RUN`` prompt characters on are removed.
+    """
+    key = normalize(prompt)
+    grams = {key[i:i + ECHO_RUN] for i in range(len(key) - ECHO_RUN + 1)}
+    atoms = atomize(segment.text)
+    chars = "".join(a.char for a in atoms)
+    for i in range(len(chars) - ECHO_RUN + 1):
+        if chars[i:i + ECHO_RUN] in grams:
+            cut = atoms[i].start
+            text = segment.text[:cut].rstrip(" ，,、")
+            kept_words, pos = [], 0
+            for w in segment.words:
+                found = segment.text.find(w.text, pos)
+                pos = found + len(w.text) if found >= 0 else pos + len(w.text)
+                if pos > cut:
+                    break
+                kept_words.append(w)
+            end = kept_words[-1].end if kept_words else segment.start
+            return replace(segment, text=text, words=tuple(kept_words), end=max(end, segment.start))
+    return segment
+
+
 def clean(raw: Transcript, options: TranscribeOptions) -> Transcript:
-    """Drop non-speech segments and convert Mandarin to Simplified characters."""
+    """Drop non-speech segments, cut prompt echoes, convert Mandarin to Simplified characters."""
     kept: list[Segment] = []
     dropped: list[Segment] = list(raw.dropped)
     for seg in raw.segments:
-        (dropped if is_hallucination(seg, options.prompt) else kept).append(seg)
+        if is_hallucination(seg, options.prompt):
+            dropped.append(seg)
+            continue
+        cut = cut_prompt_echo(seg, options.prompt)
+        if cut is not seg:
+            dropped.append(replace(seg, text=seg.text[len(cut.text):].strip(" ，,、"), start=cut.end, words=()))
+            if not normalize(cut.text):
+                continue
+        kept.append(cut)
     if options.language == "zh":
         kept = [replace(s, text=to_simplified(s.text),
                         words=tuple(replace(w, text=to_simplified(w.text)) for w in s.words)) for s in kept]

@@ -85,10 +85,6 @@ def test_whole_pipeline_reports_the_pauses(piped):
 
 
 @pytest.mark.model
-@pytest.mark.xfail(strict=True, reason="known bug: with ZH_PROMPT, Whisper base appends a loop of the prompt "
-                   "('英文术语保留英文术语保留…') after the last word of this clip, inside the same segment, and "
-                   "rehearse.transcribe's guards do not cut it (compression ratio 1.9 < 2.4). With an empty "
-                   "prompt the transcript is clean.")
 def test_whole_pipeline_counts_only_what_was_said(piped):
     f = piped.fluency
     # 13 + 12 + 18 = 43 Han characters were said; Whisper base may miss or add a few

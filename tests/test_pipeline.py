@@ -13,7 +13,7 @@ from rehearse.audio import load_audio
 from rehearse.metrics import cer
 from rehearse.rubric import load_library
 from rehearse.transcribe import clean, recognise
-from rehearse.transcript import Segment, TranscribeOptions, Transcript
+from rehearse.transcript import Segment, TranscribeOptions, Transcript, Word
 
 from .conftest import SHARED, shared_clip
 
@@ -138,3 +138,15 @@ def test_shipped_example_answer_finds_the_points_it_says(base_engine):
     lifting = by["lifting"].evidence
     assert lifting is not None and 30 < lifting.start < 45  # said about 36 s in
     assert 40 < a.fluency.duration_s < 70 and a.fluency.speech_rate > 100
+
+
+def test_prompt_echo_inside_a_segment_is_cut():
+    """Whisper base sometimes loops its prompt after the last word, inside the same segment."""
+    opts = TranscribeOptions(language="zh")
+    words = (Word(0, 1, "我想问"), Word(1, 2, "我在"), Word(2, 3, "滨海新区"), Word(3, 3.5, "有房"),
+             Word(3.5, 5, "英文术语保留英文术语保留"))
+    seg = Segment(0, 5, "我想问我在滨海新区有房英文术语保留英文术语保留", words=words, avg_logprob=-0.3)
+    t = clean(Transcript(text=seg.text, segments=(seg,), language="zh", duration=5.0), opts)
+    assert t.text == "我想问我在滨海新区有房"
+    assert t.segments[0].end == 3.5 and [w.text for w in t.segments[0].words] == ["我想问", "我在", "滨海新区", "有房"]
+    assert t.dropped[0].text == "英文术语保留英文术语保留"
