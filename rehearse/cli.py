@@ -422,8 +422,11 @@ def progress(
     html: Annotated[Optional[Path], typer.Option(
         "--html", help="Also write a self-contained HTML report (charts and latest transcripts) to this file.")] = None,
 ) -> None:
-    """Show progress: coverage per question over attempts with its trend, the key points you miss
-    most, and fluency trends (terminal sparklines); optionally a PNG chart and an HTML report."""
+    """Show progress: coverage per question over attempts, and its trend.
+
+    Also lists the key points you miss most and fluency trends (terminal
+    sparklines); optionally writes a PNG chart and an HTML report.
+    """
     from rehearse.errors import UsageError
     from rehearse.history import write_text
     from rehearse.progress import question_progress
