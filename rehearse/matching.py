@@ -38,6 +38,8 @@ _NEGATION_CHARS = "不没无非未"
 _ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加)[^，。,.；;！？!?]{0,6}$")
 _EN_NEGATION_WORD = re.compile(r"\b(not|no|without|never|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
                                re.IGNORECASE)
+_GAP = re.compile(r"…+|\.{3,}")
+GAP_MAX = 10  # characters allowed between the parts of a gap phrase
 _CLAUSE_BREAK = re.compile(r"[，。,.；;！？!?：:]")
 
 # A match found only by sound reports a slightly lower similarity than the
@@ -123,6 +125,34 @@ class Matcher:
     def find_all(self, phrase: str) -> list[Match]:
         """Every non-overlapping match of ``phrase``, best first.
 
+        A phrase with a gap, ``预测…噪声`` (or ``预测...噪声``), matches its
+        parts in order with at most :data:`GAP_MAX` characters between them
+        ("预测每一步加入的噪声"); its similarity is the lowest of its parts'.
+        """
+        parts = split_gap(phrase)
+        if len(parts) == 1:
+            return self._find_all(phrase)
+        found: list[Match] = []
+        firsts = self._find_all(parts[0])
+        for first in sorted(firsts, key=lambda m: m.start):
+            chain = [first]
+            for part in parts[1:]:
+                nxt = [m for m in self._find_all(part, negation=False)
+                       if 0 <= m.start - chain[-1].end <= GAP_MAX]
+                if not nxt:
+                    break
+                chain.append(min(nxt, key=lambda m: m.start))
+            else:
+                start, end = chain[0].start, chain[-1].end
+                by = "sound" if any(m.by == "sound" for m in chain) else "chars"
+                found.append(Match(phrase=phrase, text=self.text[start:end], start=start, end=end,
+                                   similarity=min(m.similarity for m in chain),
+                                   edits=sum(m.edits for m in chain), by=by))
+        return sorted(found, key=lambda m: (-m.similarity, m.start))
+
+    def _find_all(self, phrase: str, negation: bool = True) -> list[Match]:
+        """Every non-overlapping match of a phrase without gaps, best first.
+
         A match is dropped when the phrase has a negation (不, 没, 无, 非, 未)
         the span lacks, or when the span is negated by the words just before
         it ("不是靠判别器", "we did not use a queue"), unless the phrase itself
@@ -171,7 +201,7 @@ class Matcher:
             if any(s < te and ts < e for ts, te in taken):
                 continue
             start, end = t.atoms[s].start, t.atoms[e - 1].end
-            if not phrase_negative and is_negated(t.text, start):
+            if negation and not phrase_negative and is_negated(t.text, start):
                 continue
             taken.append((s, e))
             similarity = 1.0 - d / max(n, e - s)
@@ -196,6 +226,11 @@ class Matcher:
             if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
                 best = m
         return best
+
+
+def split_gap(phrase: str) -> list[str]:
+    """The parts of a phrase with gaps (``A…B``), stripped; one part if it has none."""
+    return [p.strip() for p in _GAP.split(phrase) if p.strip()] or [phrase]
 
 
 def is_negated(text: str, start: int) -> bool:

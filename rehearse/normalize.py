@@ -16,7 +16,8 @@ Normalisation steps, in order:
   ``Q former`` and ``QFormer`` all become the atoms ``q f o r m e r`` (token
   boundaries are kept separately, so short terms cannot match inside longer
   words);
-* number forms: ``二维`` / ``2维`` / ``2D`` all become ``2d`` (likewise 一/三/四维).
+* number forms: ``二维`` / ``2维`` / ``2D`` all become ``2d`` (likewise 一/三/四维),
+  and so do the homophones Whisper writes for 维 (``三位``, ``三围``, ``三唯``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pypinyin import Style, lazy_pinyin
 
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4"}
+_WEI = "维位围唯"  # 维 and the homophones Whisper writes for it after a digit
 
 # Initials and finals that Whisper (and speakers) most often confuse; folding
 # them makes 生成器/声成气 or 负样本/复样本 compare equal by sound.
@@ -130,7 +132,7 @@ def atomize(text: str) -> list[Atom]:
     while i < n:
         c, idx = chars[i]
         # number forms: 二维 / 2维 → "2d"
-        if (c in _HAN_DIGITS or c in "1234") and i + 1 < n and chars[i + 1][0] == "维":
+        if (c in _HAN_DIGITS or c in "1234") and i + 1 < n and chars[i + 1][0] in _WEI:
             flush_han()
             token += 1
             digit = _HAN_DIGITS.get(c, c)

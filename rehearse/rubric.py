@@ -44,6 +44,7 @@ import yaml
 from rapidfuzz import process
 
 from rehearse.errors import RubricError, UnknownQuestionError
+from rehearse.matching import split_gap
 from rehearse.normalize import atomize
 
 LANGUAGES = ("zh", "en")
@@ -183,8 +184,8 @@ def _phrases(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, 
         if not isinstance(ph, str) or not ph.strip():
             probs.add(ln, where, f"phrase {i + 1} must be non-empty text")
             continue
-        if not atomize(ph):
-            probs.add(ln, where, f"phrase {ph!r} has no letters, digits or Chinese characters")
+        if not all(atomize(part) for part in split_gap(ph)) or not split_gap(ph):
+            probs.add(ln, where, f"phrase {ph!r} has a part with no letters, digits or Chinese characters")
             continue
         out.append(ph.strip())
     return tuple(out) if out else None

@@ -71,3 +71,16 @@ def test_find_any_prefers_the_closest_phrase():
 def test_empty_inputs():
     assert Matcher("").find("体渲染") is None
     assert Matcher("体渲染").find("，。") is None
+
+
+def test_gap_phrases_match_parts_in_order_within_the_gap():
+    m = Matcher("每一步预测加进去的遭生，然后去掉").find("预测…噪声")
+    assert m is not None and m.text == "预测加进去的遭生" and m.by == "sound"
+    assert Matcher("噪声很大，我们再预测").find("预测…噪声") is None          # wrong order
+    assert Matcher("预测一下明天的天气会不会有很多的噪声").find("预测…噪声") is None  # gap too long
+    assert Matcher("其实不是对抗训练").find("对抗…训练") is None              # negated
+
+
+def test_number_form_homophones():
+    assert Matcher("把特征提升到三位空间里").find("提升到三维") is not None
+    assert Matcher("3D依致性很好").find("3D一致性") is not None

@@ -159,3 +159,9 @@ def test_loader_never_crashes_on_any_structure(data):
     text = yaml.safe_dump(data, allow_unicode=True)
     bank, problems = parse_bank(text, Path("fuzz.yaml"))
     assert (bank is None) == bool(problems)
+
+
+def test_gap_phrase_parts_must_have_text(tmp_path):
+    bad = GOOD.replace('"提升到三维"]', '"提升到…，"]')
+    with pytest.raises(RubricError, match="has a part with no letters"):
+        load_bank(write(tmp_path, bad))
