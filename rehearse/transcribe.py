@@ -22,7 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from rehearse.audio import is_silent
-from rehearse.normalize import atomize, normalize, to_simplified
+from rehearse.normalize import atomize, is_han, normalize, to_simplified
 from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions, Transcript, join_texts
 from rehearse.vad import speech_regions
 
@@ -69,7 +69,10 @@ def cut_prompt_echo(segment: Segment, prompt: str) -> Segment:
     ``ECHO_RUN`` prompt characters on are removed.
     """
     key = normalize(prompt)
-    grams = {key[i:i + ECHO_RUN] for i in range(len(key) - ECHO_RUN + 1)}
+    # Han-only runs: the prompt's English examples (InfoNCE loss, DDPM) are also
+    # things a speaker really says.
+    grams = {g for g in (key[i:i + ECHO_RUN] for i in range(len(key) - ECHO_RUN + 1))
+             if all(is_han(c) for c in g)}
     atoms = atomize(segment.text)
     chars = "".join(a.char for a in atoms)
     for i in range(len(chars) - ECHO_RUN + 1):

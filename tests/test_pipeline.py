@@ -150,3 +150,11 @@ def test_prompt_echo_inside_a_segment_is_cut():
     assert t.text == "我想问我在滨海新区有房"
     assert t.segments[0].end == 3.5 and [w.text for w in t.segments[0].words] == ["我想问", "我在", "滨海新区", "有房"]
     assert t.dropped[0].text == "英文术语保留英文术语保留"
+
+
+def test_prompt_examples_said_for_real_are_kept():
+    """The prompt names InfoNCE loss and DDPM; a speaker saying them is not an echo."""
+    opts = TranscribeOptions(language="zh")
+    seg = Segment(0, 4, "我们用InfoNCE loss做对比学习，然后用DDPM采样", avg_logprob=-0.3)
+    t = clean(Transcript(text=seg.text, segments=(seg,), language="zh", duration=4.0), opts)
+    assert t.text == seg.text and not t.dropped
