@@ -118,6 +118,9 @@ def score(
     bank: BankOpt = None,
     no_shipped: NoShippedOpt = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not record this attempt in the history.")] = False,
+    attempt: Annotated[Optional[int], typer.Option(
+        "--attempt", help="Finish a stored attempt that was saved 'not scored' (e.g. after Ctrl-C in practice).",
+        show_default=False)] = None,
 ) -> None:
     """Score a spoken (or typed) answer against a question's rubric.
 
@@ -130,6 +133,12 @@ def score(
     from rehearse.engines import get_engine
     from rehearse.report import render_assessment
 
+    if attempt is not None:
+        if audio is not None or text is not None or question:
+            raise typer.BadParameter("--attempt takes the recording and question from the history; "
+                                     "give no AUDIO, --text or --question with it", param_hint="--attempt")
+        return _score_attempt(attempt, as_json=as_json, engine=engine, model=model, beam_size=beam_size,
+                              bank=bank, no_shipped=no_shipped)
     if not question:
         raise typer.BadParameter("give the question id with --question ID", param_hint="--question")
     if (audio is None) == (text is None):
@@ -528,6 +537,104 @@ def export(
     else:
         write_text(out_path, text)
         typer.echo(f"wrote {len(attempts)} attempts to {out_path}")
+
+
+def _score_attempt(attempt_id: int, *, as_json: bool, engine: str, model: str, beam_size: int,
+                   bank: Optional[list[Path]], no_shipped: bool) -> None:
+    """Transcribe and score a stored attempt's recording; the result is added to that attempt."""
+    from rehearse.assess import assess_audio
+    from rehearse.audio import audio_info
+    from rehearse.engines import get_engine
+    from rehearse.report import render_assessment
+    from rehearse.store import Store
+
+    with Store.open() as store:
+        rec = store.attempt(attempt_id)
+        if rec.audio_path is None:
+            raise typer.BadParameter(f"attempt #{attempt_id} has no recording to score", param_hint="--attempt")
+        audio_info(rec.audio_path)  # a recording that was moved or deleted fails with its path
+        q = _library(bank, no_shipped).get(rec.question_id)
+        eng = get_engine(engine, model)
+        eng.load()
+        result = assess_audio(q, rec.audio_path, eng, beam_size=beam_size)
+        store.add_result(attempt_id, result)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        render_assessment(result, out)
+        out.print(f"attempt #{attempt_id} scored ('rehearse history')", style="dim")
+    if result.no_speech:
+        raise typer.Exit(NO_SPEECH_EXIT)
+
+
+@app.command()
+@cli_errors
+def devices() -> None:
+    """List the input devices (microphones) that rehearse can record from, for --device."""
+    from rehearse.recorder import input_devices
+
+    found = input_devices()
+    if not found:
+        from rehearse.recorder import resolve_device
+
+        resolve_device(None)  # raises the explanation (no device / permission)
+    table = Table(box=None, header_style="bold")
+    for col in ("", "#", "name", "host API", "channels", "rate"):
+        table.add_column(col)
+    for d in found:
+        table.add_row("*" if d.is_default else "", str(d.index), d.name, d.hostapi, str(d.channels),
+                      f"{d.default_samplerate:.0f}")
+    out.print(table)
+    out.print("* = default; record from another with 'rehearse practice --device NUMBER|NAME'")
+
+
+@app.command()
+@cli_errors
+def practice(
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Only questions with this tag (repeatable).")] = None,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Ask at most this many questions.")] = None,
+    question: Annotated[Optional[list[str]], typer.Option(
+        "--question", "-q", help="Practise this question id (repeatable); default: weakest first.")] = None,
+    no_speak: Annotated[bool, typer.Option("--no-speak", help="Only show the question; do not read it aloud.")] = False,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="Text-to-speech voice (e.g. cmn, Tingting).")] = None,
+    device: Annotated[Optional[str], typer.Option(
+        "--device", "-d", help="Input device number or name (see 'rehearse devices').")] = None,
+    max_seconds: Annotated[Optional[float], typer.Option(
+        "--max-seconds", min=1, help="Stop recording after this many seconds.")] = None,
+    silence_stop: Annotated[Optional[float], typer.Option(
+        "--silence-stop", min=0.5, help="Stop after this many seconds of silence once you have started.")] = None,
+    engine: EngineOpt = "faster-whisper",
+    model: ModelOpt = "base",
+    bank: BankOpt = None,
+    no_shipped: NoShippedOpt = False,
+) -> None:
+    """Run a mock interview: each question shown and read aloud, your answer recorded and scored.
+
+    The answer is transcribed while you speak, so the report appears within
+    seconds of pressing Enter. Every attempt is saved under recordings/ and in
+    the history. Ctrl-C while recording asks whether to score; Ctrl-C while
+    transcribing keeps the attempt for 'rehearse score --attempt ID'.
+    """
+    from rehearse.engines import get_engine
+    from rehearse.practice import PracticeOptions, Session, order
+    from rehearse.store import Store
+
+    lib = _library(bank, no_shipped)
+    qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
+    if not qs:
+        raise typer.BadParameter(f"no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'",
+                                 param_hint="--tag")
+    eng = get_engine(engine, model)
+    opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
+                           silence_stop=silence_stop)
+    with Store.open() as store:
+        if not question:
+            qs = order(qs, store)
+        if count:
+            qs = qs[:count]
+        summary = Session(eng, store, opts, out).run(qs)
+    if summary.interrupted:
+        raise typer.Exit(130)
 
 
 def main() -> None:

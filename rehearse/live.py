@@ -1,0 +1,254 @@
+"""Streaming transcription: transcribe an answer while it is being spoken.
+
+Blocks of 16 kHz audio arrive (from the recorder's writer thread) through
+:meth:`LiveTranscriber.feed`. They collect into a chunk. Every
+:data:`CHECK_EVERY_S` of new audio, once the chunk is at least
+``min_chunk_s`` long, Silero VAD looks at the chunk: at a pause of at least
+``pause_s`` the chunk is closed in the middle of the pause. A chunk with no
+pause is closed at ``max_chunk_s`` (~25 s, under Whisper's 30 s window),
+at the widest gap in its second half if there is one.
+
+Each closed chunk is transcribed exactly once, in a background worker
+thread, with the same pipeline as a whole file (:func:`rehearse.transcribe.recognise`:
+silence and VAD guards, language forced, the Simplified-Chinese prompt, and
+:func:`~rehearse.transcribe.clean` against hallucinations). Its segments,
+words and speech regions are shifted onto the recording's timeline. At the
+end (:meth:`LiveTranscriber.finish`) only the last chunk is left to
+transcribe, and the chunks are merged into one :class:`Transcript`.
+
+Chunks are decoded without word-level alignment (``word_timestamps=False``):
+with it, faster-whisper re-decodes the fraction of a second after the last
+aligned word as a new 30 s window, and on short chunks that remainder
+hallucinates loops ("我认认认…论论论", up to 224 tokens, then dropped by
+``clean()``) that cost seconds per chunk. Segment times are kept on the
+recording's timeline, and evidence times are placed within the (short)
+segments by the scorer.
+
+The worker loads the model first thing (:meth:`start`), so the model loads
+while the question is being read aloud.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rehearse.transcribe import Recognition, recognise
+from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions, Transcript, join_texts
+from rehearse.vad import speech_regions
+
+CHECK_EVERY_S = 0.5
+MIN_CHUNK_S = 8.0
+MAX_CHUNK_S = 25.0
+PAUSE_S = 0.3
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """One transcribed chunk, already on the recording's timeline."""
+
+    index: int
+    start: float
+    end: float
+    recognition: Recognition
+    compute_s: float
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """The merged transcript and how the streaming went."""
+
+    transcript: Transcript
+    speech: tuple[tuple[float, float], ...]
+    chunks: tuple[ChunkResult, ...]
+    final_wait_s: float      # from finish() until the transcript was ready
+    load_s: float
+
+    @property
+    def compute_s(self) -> float:
+        return sum(c.compute_s for c in self.chunks)
+
+    @property
+    def rtf(self) -> float:
+        """Transcription compute time per second of audio."""
+        return self.compute_s / self.transcript.duration if self.transcript.duration else 0.0
+
+
+def _shift(seg: Segment, dt: float) -> Segment:
+    return replace(seg, start=seg.start + dt, end=seg.end + dt,
+                   words=tuple(replace(w, start=w.start + dt, end=w.end + dt) for w in seg.words))
+
+
+def merge(results: list[ChunkResult], options: TranscribeOptions, duration: float, engine: Engine) -> Transcript:
+    """Join chunk transcripts (already shifted) into one."""
+    segs = tuple(s for r in results for s in r.recognition.transcript.segments)
+    dropped = tuple(s for r in results for s in r.recognition.transcript.dropped)
+    return Transcript(text=join_texts([s.text for s in segs], options.language), segments=segs,
+                      language=options.language, duration=duration, engine=engine.name,
+                      model=engine.model_name, dropped=dropped)
+
+
+def find_cut(audio: np.ndarray, *, pause_s: float = PAUSE_S, min_cut_s: float = 2.0,
+             force: bool = False) -> int | None:
+    """Sample index at which to close a chunk, or None to keep collecting.
+
+    The latest pause of at least ``pause_s`` (between speech regions, or
+    after the last one) that leaves at least ``min_cut_s`` before it; cut in
+    its middle. Audio without speech is cut near its end. With ``force``
+    (the chunk is at its maximum length) the widest gap in the second half is
+    taken, else the whole chunk.
+    """
+    n = len(audio)
+    regions = speech_regions(audio, min_silence_s=min(0.3, pause_s))
+    if not regions:
+        return max(n - int(0.3 * SAMPLE_RATE), 1)
+    total = n / SAMPLE_RATE
+    gaps = [(a[1], b[0]) for a, b in zip(regions, regions[1:])] + [(regions[-1][1], total)]
+    for start, end in reversed(gaps):
+        mid = (start + end) / 2
+        if end - start >= pause_s and mid >= min_cut_s:
+            return int(mid * SAMPLE_RATE)
+    if force:
+        late = [(e - s, (s + e) / 2) for s, e in gaps[:-1] if (s + e) / 2 >= total / 2]
+        return int(max(late)[1] * SAMPLE_RATE) if late else n
+    return None
+
+
+class LiveTranscriber:
+    """Chunks fed audio at pauses and transcribes each chunk once in a worker thread."""
+
+    def __init__(self, engine: Engine, options: TranscribeOptions, *, min_chunk_s: float = MIN_CHUNK_S,
+                 max_chunk_s: float = MAX_CHUNK_S, pause_s: float = PAUSE_S,
+                 word_timestamps: bool = False) -> None:
+        self.engine = engine
+        self.options = replace(options, word_timestamps=word_timestamps)
+        self.min_chunk = int(min_chunk_s * SAMPLE_RATE)
+        self.max_chunk = int(max_chunk_s * SAMPLE_RATE)
+        self.pause_s = pause_s
+        self._buf: list[np.ndarray] = []
+        self._buf_len = 0
+        self._since_check = 0
+        self._chunk_start = 0        # sample index of the open chunk on the recording's timeline
+        self._total = 0
+        self._index = 0
+        self._jobs: queue.Queue[tuple[int, int, np.ndarray] | None] = queue.Queue()
+        self._results: list[ChunkResult] = []
+        self._worker: threading.Thread | None = None
+        self._loaded = threading.Event()
+        self.error: BaseException | None = None
+        self.load_s = 0.0
+        self._finished = False
+
+    # ---- life cycle
+
+    def start(self) -> "LiveTranscriber":
+        """Start the worker; it loads the model at once (call this before reading the question aloud)."""
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="live-transcriber", daemon=True)
+            self._worker.start()
+        return self
+
+    def wait_loaded(self, timeout: float | None = None) -> None:
+        """Block until the model is loaded; re-raise a load error (e.g. a missing model) here."""
+        self.start()
+        self._loaded.wait(timeout)
+        if self.error is not None:
+            raise self.error
+
+    @property
+    def pending(self) -> int:
+        """Closed chunks not yet transcribed."""
+        return self._jobs.qsize()
+
+    @property
+    def chunks_done(self) -> int:
+        return len(self._results)
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add captured samples; closes a chunk at a pause or at the maximum length."""
+        if self._finished:
+            return
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        self._buf.append(block)
+        self._buf_len += len(block)
+        self._total += len(block)
+        self._since_check += len(block)
+        if self._since_check < int(CHECK_EVERY_S * SAMPLE_RATE) or self._buf_len < self.min_chunk:
+            return
+        self._since_check = 0
+        audio = np.concatenate(self._buf)
+        self._buf = [audio]
+        force = self._buf_len >= self.max_chunk
+        cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=self.min_chunk / SAMPLE_RATE / 2, force=force)
+        if cut is not None:
+            self._close(audio, min(cut, self.max_chunk))
+
+    def _close(self, audio: np.ndarray, cut: int) -> None:
+        self._jobs.put((self._index, self._chunk_start, audio[:cut].copy()))
+        self._index += 1
+        self._chunk_start += cut
+        rest = audio[cut:]
+        self._buf = [rest] if len(rest) else []
+        self._buf_len = len(rest)
+
+    def finish(self, timeout: float | None = None) -> LiveResult:
+        """Close the last chunk, wait for every chunk and return the merged transcript.
+
+        KeyboardInterrupt while waiting propagates (the worker thread is a
+        daemon and is abandoned).
+        """
+        t0 = time.perf_counter()
+        self.start()
+        if not self._finished:
+            self._finished = True
+            if self._buf_len:
+                self._close(np.concatenate(self._buf), self._buf_len)
+            self._jobs.put(None)
+        assert self._worker is not None
+        deadline = None if timeout is None else t0 + timeout
+        while self._worker.is_alive():
+            self._worker.join(0.05)  # short waits so Ctrl-C reaches the main thread
+            if deadline is not None and time.perf_counter() > deadline:
+                raise TimeoutError("live transcription did not finish in time")
+        if self.error is not None:
+            raise self.error
+        results = sorted(self._results, key=lambda r: r.index)
+        duration = self._total / SAMPLE_RATE
+        speech = tuple(r for c in results for r in c.recognition.speech)
+        return LiveResult(merge(results, self.options, duration, self.engine), speech, tuple(results),
+                          time.perf_counter() - t0, self.load_s)
+
+    # ---- the worker thread
+
+    def _work(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.engine.load()
+        except BaseException as exc:  # noqa: BLE001 - reported by wait_loaded()/finish()
+            self.error = exc
+            self._loaded.set()
+            return
+        self.load_s = time.perf_counter() - t0
+        self._loaded.set()
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            index, start, audio = job
+            t1 = time.perf_counter()
+            try:
+                rec = recognise(audio, self.engine, self.options)
+            except BaseException as exc:  # noqa: BLE001
+                self.error = exc
+                return
+            dt = start / SAMPLE_RATE
+            t = rec.transcript
+            shifted = replace(t, segments=tuple(_shift(s, dt) for s in t.segments),
+                              dropped=tuple(_shift(s, dt) for s in t.dropped))
+            self._results.append(ChunkResult(index, dt, dt + len(audio) / SAMPLE_RATE,
+                                             Recognition(shifted, tuple((a + dt, b + dt) for a, b in rec.speech)),
+                                             time.perf_counter() - t1))

@@ -1,0 +1,364 @@
+"""The practice session: a mock interview at the keyboard and microphone.
+
+For each question: show it (question, tags, target time) and read it aloud
+while the Whisper model loads; a cue; record with a live level meter and
+elapsed/target time (stop on Enter, ``max_seconds`` or ``silence_stop``),
+transcribing while the user speaks (:mod:`rehearse.live`); score the
+streamed transcript with :func:`rehearse.assess.assess_transcript`; show the
+report and how this attempt compares with earlier attempts at the same
+question; save the attempt in the history store; then retry / next / quit.
+A summary closes the session.
+
+Interruptions:
+
+* Ctrl-C while recording: the file is finalised and the user is asked
+  whether to score it (if not, it is stored as "not_scored").
+* Ctrl-C while transcribing: the recording is kept, the attempt is stored as
+  "not_scored" (finish it with ``rehearse score --attempt ID``), and the
+  session ends.
+* Silent input: warned while recording; the attempt is kept and stored as
+  "no_speech".
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.prompt import Confirm, Prompt
+from rich.table import Table
+from rich.text import Text
+
+from rehearse.assess import Assessment, assess_transcript, options_for
+from rehearse.live import LiveTranscriber
+from rehearse.recorder import MicSource, Recorder, Recording, Source, recording_path, resolve_device
+from rehearse.report import coverage_bar, render_assessment
+from rehearse.rubric import Question
+from rehearse.store import AttemptRecord, Store, home_dir
+from rehearse.transcript import Engine, Transcript
+from rehearse.tts import Speaker, beep
+
+METER_WIDTH = 30
+
+
+def recordings_dir() -> Path:
+    """Where answers are recorded: ``$REHEARSE_RECORDINGS``, else ``<rehearse home>/recordings``."""
+    env = os.environ.get("REHEARSE_RECORDINGS")
+    return Path(env).expanduser() if env else home_dir() / "recordings"
+
+
+@dataclass(frozen=True)
+class PracticeOptions:
+    """How a session runs (the CLI's options)."""
+
+    speak: bool = True
+    voice: str | None = None
+    device: str | None = None
+    max_seconds: float | None = None
+    silence_stop: float | None = None
+    recordings: Path | None = None
+
+
+@dataclass
+class Outcome:
+    """One attempt of the session."""
+
+    question: Question
+    status: str                 # scored | no_speech | not_scored
+    attempt_id: int | None
+    audio: Path | None
+    assessment: Assessment | None = None
+    latency_s: float | None = None
+
+
+@dataclass
+class Summary:
+    """The whole session."""
+
+    session_id: int | None
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def order(questions: Sequence[Question], store: Store) -> list[Question]:
+    """Weakest / least practised first (rehearse.progress), else the library order."""
+    try:
+        from rehearse.progress import order_questions
+    except ImportError:
+        return list(questions)
+    return list(order_questions(questions, store))
+
+
+# --------------------------------------------------------------------------- screen pieces
+
+
+def question_panel(q: Question, index: int, total: int) -> Panel:
+    """The question, its tags and target time."""
+    body = Text(q.question, style="bold")
+    meta = [f"{q.bank}" if q.bank else "", f"tags: {', '.join(q.tags)}" if q.tags else "",
+            f"target {q.target_seconds:.0f} s" if q.target_seconds else "", q.language]
+    return Panel(Group(body, Text(" · ".join(m for m in meta if m), style="dim")),
+                 title=f"question {index}/{total} · {q.id}", title_align="left", border_style="cyan")
+
+
+def meter_line(elapsed: float, level_dbfs: float, target: float | None, max_seconds: float | None,
+               warning: str | None) -> Text:
+    """One line: ● REC 0:12 / 2:00  ██████░░░░  -23 dBFS   Enter = stop."""
+    fill = max(0, min(METER_WIDTH, round((level_dbfs + 60) / 60 * METER_WIDTH)))
+    colour = "green" if level_dbfs > -30 else "yellow" if level_dbfs > -45 else "dim"
+    t = Text("● REC ", style="bold red")
+    limit = target or max_seconds
+    t.append(f"{int(elapsed // 60)}:{int(elapsed % 60):02d}")
+    if limit:
+        t.append(f" / {int(limit // 60)}:{int(limit % 60):02d}", style="dim")
+    t.append("  ")
+    t.append("█" * fill, style=colour)
+    t.append("░" * (METER_WIDTH - fill), style="dim")
+    t.append(f" {level_dbfs:5.0f} dBFS   Enter = stop, Ctrl-C = interrupt", style="dim")
+    if warning:
+        t.append(f"\n{warning}", style="bold yellow")
+    return t
+
+
+def comparison(previous: Sequence[AttemptRecord], a: Assessment) -> Group | Text:
+    """This attempt against the earlier scored attempts at the same question."""
+    scored = [p for p in previous if p.status == "scored" and p.coverage is not None]
+    if not scored:
+        return Text("First scored attempt at this question.", style="dim")
+    table = Table(title="compared with your earlier attempts", title_justify="left", box=None,
+                  header_style="bold")
+    for col in ("when", "coverage", "duration", "rate", "fillers"):
+        table.add_column(col, justify="right" if col != "when" else "left")
+    for p in scored[-5:]:
+        f = p.fluency
+        table.add_row(p.created_at.astimezone().strftime("%Y-%m-%d %H:%M"), f"{p.coverage:.0%}",
+                      f"{f.get('duration_s', 0):.0f} s", f"{f.get('speech_rate', 0):.0f}",
+                      str(f.get("filler_count", "")))
+    f = a.fluency
+    table.add_row(Text("now", style="bold"), Text(f"{a.score.coverage:.0%}", style="bold"),
+                  f"{f.duration_s:.0f} s", f"{f.speech_rate:.0f}", str(f.filler_count))
+    last, best = scored[-1].coverage or 0.0, max(p.coverage or 0.0 for p in scored)
+    delta = a.score.coverage - last
+    trend = Text(f"{delta:+.0%} vs last attempt, best so far {max(best, a.score.coverage):.0%}",
+                 style="green" if delta > 0 else "red" if delta < 0 else "dim")
+    return Group(table, trend)
+
+
+def summary_table(s: Summary) -> Table:
+    """The session summary."""
+    table = Table(title="session summary", title_justify="left", header_style="bold", box=None)
+    for col in ("#", "question", "status", "coverage", "duration", "attempt"):
+        table.add_column(col)
+    for i, o in enumerate(s.outcomes, 1):
+        cov = coverage_bar(o.assessment.score.coverage, width=12) if o.assessment and o.status == "scored" \
+            else Text("—", style="dim")
+        dur = f"{o.assessment.transcript.duration:.0f} s" if o.assessment else ""
+        table.add_row(str(i), o.question.id, o.status, cov, dur, f"#{o.attempt_id}" if o.attempt_id else "")
+    return table
+
+
+# --------------------------------------------------------------------------- input
+
+
+class KeyReader:
+    """Non-blocking "was Enter pressed?" on the terminal, without echo while recording.
+
+    On a POSIX terminal stdin is put in cbreak mode (no echo, no line
+    buffering; Ctrl-C still interrupts) and restored afterwards. Elsewhere
+    (a pipe, Windows) it falls back to lines / msvcrt.
+    """
+
+    def __init__(self) -> None:
+        self._saved = None
+        self._fd: int | None = None
+
+    def __enter__(self) -> "KeyReader":
+        if os.name != "nt" and sys.stdin.isatty():
+            import termios
+            import tty
+
+            self._fd = sys.stdin.fileno()
+            self._saved = termios.tcgetattr(self._fd)
+            tty.setcbreak(self._fd)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+
+    def enter_pressed(self, timeout: float) -> bool:
+        """True if Enter was pressed within ``timeout`` seconds; never blocks longer."""
+        if os.name == "nt":  # pragma: no cover - Windows console
+            import msvcrt
+
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                if msvcrt.kbhit() and msvcrt.getwch() in "\r\n":
+                    return True
+                time.sleep(0.02)
+            return False
+        try:
+            ready, _, _ = select.select([sys.stdin], [], [], timeout)
+        except (ValueError, OSError):  # stdin closed or not selectable
+            time.sleep(timeout)
+            return False
+        if not ready:
+            return False
+        if self._fd is not None:
+            return any(c in b"\r\n" for c in os.read(self._fd, 64))
+        if sys.stdin.readline() == "":  # end of input: only max-seconds / silence-stop / Ctrl-C stop now
+            time.sleep(timeout)
+            return False
+        return True
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class Session:
+    """Runs questions one by one (see module docstring)."""
+
+    def __init__(self, engine: Engine, store: Store, options: PracticeOptions, console: Console,
+                 source_factory: Callable[[], Source] | None = None) -> None:
+        self.engine = engine
+        self.store = store
+        self.options = options
+        self.console = console
+        self.speaker = Speaker(options.voice) if options.speak else None
+        self.source_factory = source_factory or self._mic
+        self.summary = Summary(None)
+        self._device = None
+
+    def _mic(self) -> Source:
+        if self._device is None:
+            self._device = resolve_device(self.options.device)
+        return MicSource(self._device)
+
+    def run(self, questions: Sequence[Question]) -> Summary:
+        """Practise ``questions`` in order until they run out or the user quits."""
+        if not questions:
+            self.console.print("No questions to practise.")
+            return self.summary
+        self.source_factory()  # a missing or busy device fails before anything else
+        self.summary.session_id = self.store.start_session("practice")
+        try:
+            i = 0
+            while i < len(questions):
+                outcome = self.attempt(questions[i], i + 1, len(questions))
+                self.summary.outcomes.append(outcome)
+                if self.summary.interrupted:
+                    break
+                choice = self.ask_next(i + 1 < len(questions))
+                if choice == "q":
+                    break
+                if choice == "n":
+                    i += 1
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+        finally:
+            self.store.end_session(self.summary.session_id)
+        self.console.print()
+        self.console.print(summary_table(self.summary))
+        scored = [o.assessment.score.coverage for o in self.summary.outcomes if o.assessment and o.status == "scored"]
+        if scored:
+            self.console.print(f"mean coverage {sum(scored) / len(scored):.0%} over {len(scored)} scored "
+                               f"attempt{'s' if len(scored) != 1 else ''}")
+        return self.summary
+
+    def ask_next(self, has_next: bool) -> str:
+        """retry / next / quit."""
+        choices = ["r", "n", "q"] if has_next else ["r", "q"]
+        label = "\\[r]etry, \\[n]ext or \\[q]uit" if has_next else "\\[r]etry or \\[q]uit"
+        return Prompt.ask(label, choices=choices, default="n" if has_next else "q", console=self.console,
+                          show_choices=False)
+
+    # ---- one question
+
+    def attempt(self, q: Question, index: int, total: int) -> Outcome:
+        """Ask one question, record, transcribe, score, show and store the answer."""
+        live = LiveTranscriber(self.engine, options_for(q)).start()  # the model loads while the question is read
+        self.console.print(question_panel(q, index, total))
+        if self.speaker is not None:
+            if self.speaker.available:
+                self.speaker.speak(q.question, q.language)
+            if self.speaker.notice:
+                self.console.print(Text(self.speaker.notice, style="dim"))
+                self.speaker = None  # one notice, then show-only
+        live.wait_loaded()
+        path = recording_path(self.options.recordings or recordings_dir(), q.bank, q.id)
+        recorder = Recorder(path, self.source_factory(), max_seconds=self.options.max_seconds,
+                            silence_stop=self.options.silence_stop, on_block=live.feed)
+        beep()
+        self.console.print(Text("开始 — speak now; press Enter when you are done.", style="bold green"))
+        recording, interrupted = self._record(recorder, q)
+        if recording.path is None:
+            self.console.print(Text("Nothing was recorded.", style="red"))
+            return Outcome(q, "not_scored", None, None)
+        self.console.print(Text(f"saved {recording.path} ({recording.seconds:.1f} s, stopped by "
+                                f"{recording.stopped_by})", style="dim"))
+        if recording.silent:
+            self.console.print(Text("The input was silent the whole time (muted microphone?): kept, stored as "
+                                    "no speech.", style="bold yellow"))
+        if interrupted and not Confirm.ask("Recording interrupted. Score it?", default=True, console=self.console):
+            return self._not_scored(q, recording.path, "kept unscored")
+        return self._score(q, live, recording)
+
+    def _record(self, recorder: Recorder, q: Question) -> tuple[Recording, bool]:
+        """Record with the live meter until Enter / auto-stop / Ctrl-C; the file is always finalised."""
+        interrupted = False
+        recorder.start()
+        try:
+            with KeyReader() as keys, Live(console=self.console, refresh_per_second=10, transient=True) as screen:
+                while not recorder.finished:
+                    m = recorder.meter
+                    warning = ("No sound from the microphone: is it muted? (Enter stops; the attempt is kept)"
+                               if m.silent_warning else None)
+                    screen.update(meter_line(m.elapsed, m.level_dbfs, q.target_seconds, self.options.max_seconds,
+                                             warning))
+                    if keys.enter_pressed(0.1):
+                        break
+        except KeyboardInterrupt:
+            interrupted = True
+        rec = recorder.stop("interrupt" if interrupted else "enter")
+        return rec, interrupted
+
+    def _score(self, q: Question, live: LiveTranscriber, recording: Recording) -> Outcome:
+        t0 = time.monotonic()
+        assert recording.path is not None
+        try:
+            with self.console.status("transcribing the last part …"):
+                result = live.finish()
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+            return self._not_scored(q, recording.path, "transcription interrupted")
+        transcript: Transcript = result.transcript
+        a = assess_transcript(q, transcript, result.speech or None, audio_path=recording.path,
+                              timings={"final_wait_s": result.final_wait_s, "transcribe_s": result.compute_s,
+                                       "load_s": result.load_s})
+        previous = self.store.attempts(question=q.id)
+        render_assessment(a, self.console)
+        self.console.print(comparison(previous, a))
+        latency = time.monotonic() - t0
+        attempt_id = self.store.save_attempt(a, question=q, session_id=self.summary.session_id,
+                                             audio_path=recording.path)
+        status = "no_speech" if a.no_speech else "scored"
+        self.console.print(Text(f"report {latency:.1f} s after you stopped · attempt #{attempt_id} saved",
+                                style="dim"))
+        return Outcome(q, status, attempt_id, recording.path, a, latency)
+
+    def _not_scored(self, q: Question, path: Path, why: str) -> Outcome:
+        attempt_id = self.store.save_attempt(None, question=q, session_id=self.summary.session_id,
+                                             audio_path=path, status="not_scored")
+        self.console.print(Text(f"{why}: recording kept at {path}; attempt #{attempt_id} stored as not scored. "
+                                f"Finish it later with: rehearse score --attempt {attempt_id}", style="yellow"))
+        return Outcome(q, "not_scored", attempt_id, path)
