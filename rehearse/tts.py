@@ -72,8 +72,20 @@ class EspeakNG:
     def __init__(self, exe: str) -> None:
         self.exe = exe
 
+    def voices(self) -> set[str]:
+        """Every name espeak-ng accepts for -v: languages, voice names and files."""
+        res = subprocess.run([self.exe, "--voices"], capture_output=True, text=True, timeout=30, check=False)
+        names: set[str] = set()
+        for line in res.stdout.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 5:
+                names.update({cols[1], cols[3], cols[4], cols[4].split("/")[-1]})
+        return {n.lower() for n in names}
+
     def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
         v = voice or self.VOICES.get(lang, lang)
+        if voice and voice.split("+")[0].lower() not in self.voices():  # espeak-ng silently falls back
+            raise TTSError(f"espeak-ng has no voice '{voice}' (see 'espeak-ng --voices').")
         _run([self.exe, "-v", v, "-s", "165", "-w", str(path), "--stdin"], stdin=text)
         return _check_output(path, self.name)
 

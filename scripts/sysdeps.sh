@@ -2,8 +2,12 @@
 # Install the Debian packages rehearse needs, if missing (root or sudo; skipped elsewhere).
 #   libportaudio2  PortAudio, for recording with sounddevice
 #   libsndfile1    audio files (the soundfile wheel bundles its own; harmless)
+#   espeak-ng      offline text-to-speech: practice reads questions aloud (zh voice cmn)
+#   pulseaudio pulseaudio-utils libasound2-plugins
+#                  a real audio stack for the recording tests (private server, virtual microphone)
+#   tmux           the end-to-end test drives 'rehearse practice' in a terminal
 set -euo pipefail
-PKGS=(libportaudio2 libsndfile1)
+PKGS=(libportaudio2 libsndfile1 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins tmux)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 PA_SCRIPT = """\
 load-module module-native-protocol-unix socket={socket} auth-anonymous=1
 load-module module-null-sink sink_name=feed rate=16000 channels=1 format=s16le
@@ -97,3 +99,25 @@ def start(root: Path) -> PulseServer | str:
         time.sleep(0.1)
     server.stop()
     return "pulseaudio did not come up within 15 s"
+
+
+@pytest.fixture(scope="module")
+def pulse(tmp_path_factory: pytest.TempPathFactory):
+    """A private PulseAudio server; sounddevice re-initialised to see it."""
+    server = start(tmp_path_factory.mktemp("pulse"))
+    if isinstance(server, str):
+        pytest.skip(f"no real audio stack here: {server}")
+    old = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = f"unix:{server.socket}"
+    import sounddevice as sd
+
+    sd._terminate()  # PortAudio enumerates devices once: rescan with the server running
+    sd._initialize()
+    yield server
+    server.stop()
+    if old is None:
+        os.environ.pop("PULSE_SERVER", None)
+    else:
+        os.environ["PULSE_SERVER"] = old
+    sd._terminate()
+    sd._initialize()

@@ -21,32 +21,10 @@ import soundfile as sf
 from rehearse.audio import load_audio, rms_dbfs
 from rehearse.recorder import (DeviceError, DiskFullError, MicSource, Recorder, WavStream, input_devices,
                                open_error, recording_path, repair_wav, resolve_device)
-from tests import audio_stack
+from tests.audio_stack import pulse  # noqa: F401 - the fixture
 from tests.conftest import ROOT, shared_clip
 
 JFK = ("real", "jfk.flac")
-
-
-@pytest.fixture(scope="module")
-def pulse(tmp_path_factory: pytest.TempPathFactory):
-    """A private PulseAudio server; sounddevice re-initialised to see it."""
-    server = audio_stack.start(tmp_path_factory.mktemp("pulse"))
-    if isinstance(server, str):
-        pytest.skip(f"no real audio stack here: {server}")
-    old = os.environ.get("PULSE_SERVER")
-    os.environ["PULSE_SERVER"] = f"unix:{server.socket}"
-    import sounddevice as sd
-
-    sd._terminate()  # PortAudio enumerates devices once: rescan with the server running
-    sd._initialize()
-    yield server
-    server.stop()
-    if old is None:
-        os.environ.pop("PULSE_SERVER", None)
-    else:
-        os.environ["PULSE_SERVER"] = old
-    sd._terminate()
-    sd._initialize()
 
 
 def test_devices_are_listed(pulse):

@@ -1,0 +1,104 @@
+"""Streaming transcription: chunks closed at pauses, transcribed once each, merged on the recording's timeline."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from rehearse.audio import load_audio
+from rehearse.errors import RehearseError
+from rehearse.live import LiveTranscriber, find_cut
+from rehearse.metrics import cer
+from rehearse.transcribe import recognise
+from rehearse.transcript import SAMPLE_RATE, TranscribeOptions
+from tests.conftest import shared_clip
+
+def _reference() -> str:
+    import csv
+
+    refs = {}
+    for folder, key in (("real", "file"), ("synthetic/kokoro_jm_kumo_lex", "id")):
+        with open(shared_clip(*folder.split("/"), "transcripts.tsv"), encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                refs[row[key].removesuffix(".flac")] = row["text"]
+    return "".join(refs[c[-1].removesuffix(".flac")] for c in CLIPS)
+
+
+CLIPS = [("real", "funasr_asr_example.flac"), ("synthetic", "kokoro_jm_kumo_lex", "zh_pure_01.flac"),
+         ("real", "aishell1_BAC009S0764W0121.flac"), ("synthetic", "kokoro_jm_kumo_lex", "zh_mix_01.flac"),
+         ("synthetic", "kokoro_jm_kumo_lex", "zh_pure_02.flac"), ("real", "funasr_llamacpp_sample.flac")]
+
+
+def _answer(gap_s: float = 0.8) -> tuple[np.ndarray, list[float]]:
+    """The clips joined with pauses; and where each clip starts."""
+    parts, starts, at = [], [], 0
+    for c in CLIPS:
+        a = load_audio(shared_clip(*c))
+        starts.append(at / SAMPLE_RATE)
+        parts += [a, np.zeros(int(gap_s * SAMPLE_RATE), np.float32)]
+        at += len(a) + int(gap_s * SAMPLE_RATE)
+    return np.concatenate(parts), starts
+
+
+def test_find_cut_closes_in_the_middle_of_the_latest_pause():
+    a = load_audio(shared_clip("real", "aishell1_BAC009S0764W0121.flac"))
+    gap = np.zeros(int(0.8 * SAMPLE_RATE), np.float32)
+    audio = np.concatenate([a, gap, a[: 2 * SAMPLE_RATE]])
+    cut = find_cut(audio, pause_s=0.3, min_cut_s=2.0)
+    assert cut is not None
+    assert len(a) < cut < len(a) + len(gap)  # inside the pause, not inside a word
+    # no pause late enough yet: keep collecting
+    assert find_cut(audio, pause_s=0.3, min_cut_s=len(audio) / SAMPLE_RATE) is None
+    silence = np.zeros(5 * SAMPLE_RATE, np.float32)
+    assert find_cut(silence) is not None  # no speech at all: closed, so it costs nothing later
+
+
+@pytest.mark.model
+def test_streamed_transcript_matches_the_whole_file_on_the_recording_timeline(base_engine):
+    audio, starts = _answer()
+    opts = TranscribeOptions(language="zh")
+    live = LiveTranscriber(base_engine, opts, min_chunk_s=6.0).start()
+    live.wait_loaded()
+    block = SAMPLE_RATE // 10
+    for i in range(0, len(audio), block):
+        live.feed(audio[i:i + block])
+    while live.pending or live.chunks_done < live._index:  # let the worker catch up, as it does while one speaks
+        time.sleep(0.05)
+    before = live.chunks_done
+    result = live.finish()
+    assert before >= 2
+    assert len(result.chunks) == before + 1  # at the end only the last chunk was left to transcribe
+    t = result.transcript
+    assert abs(t.duration - len(audio) / SAMPLE_RATE) < 1e-6
+    assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
+    for a, b in zip(result.chunks, result.chunks[1:]):
+        assert abs(a.end - b.start) < 1e-6  # chunks tile the recording
+    seg_starts = [s.start for s in t.segments]
+    assert seg_starts == sorted(seg_starts) and t.segments[-1].end <= t.duration + 0.5
+    # the last clip's words are placed where it was said, not at 0 s of its chunk
+    assert t.segments[-1].start >= starts[-1] - 1.0
+    assert all(a < b for a, b in result.speech) and result.speech[-1][1] <= t.duration + 0.1
+    ref = _reference()
+    whole = recognise(audio, base_engine, opts).transcript.text
+    assert cer(ref, t.text) < 0.2, t.text
+    assert cer(ref, t.text) <= cer(ref, whole) + 0.02, (whole, t.text)
+    assert t.engine == base_engine.name and t.language == "zh"
+
+
+@pytest.mark.model
+def test_silence_streams_to_no_speech(base_engine):
+    live = LiveTranscriber(base_engine, TranscribeOptions(language="zh")).start()
+    for _ in range(120):
+        live.feed(np.zeros(SAMPLE_RATE // 10, np.float32))
+    r = live.finish()
+    assert not r.transcript.has_speech and r.speech == () and r.transcript.duration == 12.0
+
+
+def test_a_missing_model_fails_before_recording():
+    from rehearse.engines.faster import FasterWhisperEngine
+
+    live = LiveTranscriber(FasterWhisperEngine("/nonexistent/model"), TranscribeOptions()).start()
+    with pytest.raises(RehearseError):
+        live.wait_loaded(30)
