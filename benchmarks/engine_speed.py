@@ -25,7 +25,7 @@ from rehearse.metrics import cer  # noqa: E402
 from rehearse.transcribe import recognise  # noqa: E402
 from rehearse.transcript import TranscribeOptions  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "testdata"
+SHARED = ROOT / "tests" / "data" / "speech"
 
 
 def clips() -> list[tuple[Path, str, str]]:

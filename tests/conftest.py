@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "testdata"
-FIXTURES = ROOT / "tests" / "fixtures"
+# Real and synthetic speech clips, copied from the project's shared test data
+# (licences in tests/data/speech/README.md and real/transcripts.tsv).
+SHARED = ROOT / "tests" / "data" / "speech"
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +23,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 def shared_clip(*parts: str) -> Path:
-    """A clip from ../shared/testdata, or skip if the shared folder is absent."""
+    """A clip from tests/data/speech (committed, so a missing one is a failure, not a skip)."""
     p = SHARED.joinpath(*parts)
-    if not p.is_file():
-        pytest.skip(f"shared test data not found: {p}")
+    assert p.is_file(), f"test speech clip missing: {p}"
     return p
 
 
@@ -39,5 +39,31 @@ def base_engine():
     try:
         engine.load()
     except ModelNotFoundError as exc:  # pragma: no cover - only without `make setup`
-        pytest.skip(f"base model not installed: {exc}")
+        pytest.fail(f"base model not installed; run `make setup` (or `rehearse models install base`): {exc}")
     return engine
+
+
+# --------------------------------------------------------------------------- no silent skips in CI
+# A test skips when a system piece is missing (tmux, PulseAudio, root for a
+# tmpfs). On a developer's machine that is a convenience; in CI it would hide
+# a broken set-up, so .ci/run sets REHEARSE_NO_SKIPS=1 and any skip fails the run.
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("REHEARSE_NO_SKIPS") == "1" and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int) -> None:  # type: ignore[no-untyped-def]
+    if os.environ.get("REHEARSE_NO_SKIPS") == "1" and _skipped:
+        terminalreporter.write_line(f"REHEARSE_NO_SKIPS=1: {len(_skipped)} skipped test(s) fail this run:", red=True)
+        for line in _skipped:
+            terminalreporter.write_line(f"  {line}", red=True)
