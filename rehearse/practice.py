@@ -39,6 +39,7 @@ from rich.text import Text
 
 from rehearse.assess import Assessment, assess_transcript, options_for
 from rehearse.live import LiveTranscriber
+from rehearse.progress import order_questions
 from rehearse.recorder import MicSource, Recorder, Recording, Source, recording_path, resolve_device
 from rehearse.report import coverage_bar, render_assessment
 from rehearse.rubric import Question
@@ -49,10 +50,18 @@ from rehearse.tts import Speaker, beep
 METER_WIDTH = 30
 
 
-def recordings_dir() -> Path:
-    """Where answers are recorded: ``$REHEARSE_RECORDINGS``, else ``<rehearse home>/recordings``."""
+def recordings_dir(cwd: Path | None = None) -> Path:
+    """Where answers are recorded when ``--recordings`` is not given.
+
+    ``$REHEARSE_RECORDINGS`` if set; else ``./recordings`` if the current
+    directory has one (as the project checkout does); else
+    ``<rehearse home>/recordings``, beside the history database.
+    """
     env = os.environ.get("REHEARSE_RECORDINGS")
-    return Path(env).expanduser() if env else home_dir() / "recordings"
+    if env:
+        return Path(env).expanduser()
+    local = (cwd or Path.cwd()) / "recordings"
+    return local.resolve() if local.is_dir() else home_dir() / "recordings"
 
 
 @dataclass(frozen=True)
@@ -89,11 +98,7 @@ class Summary:
 
 
 def order(questions: Sequence[Question], store: Store) -> list[Question]:
-    """Weakest / least practised first (rehearse.progress), else the library order."""
-    try:
-        from rehearse.progress import order_questions
-    except ImportError:
-        return list(questions)
+    """Weakest / least recently practised first (spaced repetition, :func:`rehearse.progress.order_questions`)."""
     return list(order_questions(questions, store))
 
 

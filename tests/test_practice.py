@@ -35,20 +35,22 @@ pytestmark = pytest.mark.model
 class Tmux:
     """One tmux session running a command; read its screen, type into it."""
 
-    def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
+    def __init__(self, name: str, command: str, env: dict[str, str], cwd: Path = ROOT) -> None:
         if shutil.which("tmux") is None:
             pytest.skip("tmux is not installed (scripts/sysdeps.sh installs it)")
+        # a private tmux server per test process: never touches the user's tmux or a parallel run
+        self.tmux = ["tmux", "-L", f"rehearse-test-{os.getpid()}"]
         self.name = name
         self.env = env
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()
                            if k in ("PULSE_SERVER", "REHEARSE_HOME", "HF_HUB_OFFLINE", "REHEARSE_MODELS"))
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "60",
-                        f"cd {shlex.quote(str(ROOT))} && env COLUMNS=150 {exports} {command}; echo EXIT=$?; sleep 600"],
+        subprocess.run([*self.tmux, "kill-session", "-t", name], capture_output=True)
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", name, "-x", "160", "-y", "60",
+                        f"cd {shlex.quote(str(cwd))} && env COLUMNS=150 {exports} {command}; echo EXIT=$?; sleep 600"],
                        check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-J", "-S", "-300", "-t", self.name],
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-J", "-S", "-300", "-t", self.name],
                               capture_output=True, text=True).stdout
 
     def wait_for(self, text: str, timeout: float = 60) -> str:
@@ -61,10 +63,10 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-session", "-t", self.name], capture_output=True)
 
 
 def _rehearse(args: str) -> str:
@@ -76,7 +78,8 @@ def test_practice_in_a_terminal_end_to_end(pulse, tmp_path):
     answer, qid = example_answer()
     home = tmp_path / "home"
     env = {**pulse.env, "REHEARSE_HOME": str(home)}
-    t = Tmux("rehearse-e2e", _rehearse(f"practice --question {qid} --no-speak --device pulse"), env)
+    # run from a folder without recordings/, so the answer goes to <home>/recordings
+    t = Tmux("rehearse-e2e", _rehearse(f"practice --question {qid} --no-speak --device pulse"), env, cwd=tmp_path)
     try:
         screen = t.wait_for("speak now", 90)
         q = load_library().get(qid)
@@ -112,7 +115,7 @@ def test_ctrl_c_while_recording_asks_then_score_attempt_finishes_it(pulse, tmp_p
     """Ctrl-C while recording: the file is finalised and the user asked; 'no' keeps it for later."""
     home = tmp_path / "home"
     env = {**pulse.env, "REHEARSE_HOME": str(home)}
-    t = Tmux("rehearse-ctrlc", _rehearse("practice -q moco --no-speak --device pulse"), env)
+    t = Tmux("rehearse-ctrlc", _rehearse("practice -q moco --no-speak --device pulse"), env, cwd=tmp_path)
     try:
         t.wait_for("speak now", 90)
         pulse.play(shared_clip("real", "funasr_asr_example.flac"))  # 欢迎大家来体验达摩院推出的语音识别模型
@@ -141,6 +144,19 @@ def test_ctrl_c_while_recording_asks_then_score_attempt_finishes_it(pulse, tmp_p
     with Store.open(home / "history.db") as store:
         a = store.attempt(1)
         assert a.status == "scored" and a.result is not None and "欢迎大家" in a.text
+
+
+def test_recordings_folder_default(tmp_path, monkeypatch):
+    """$REHEARSE_RECORDINGS, else ./recordings when it exists (the project checkout), else <home>/recordings."""
+    from rehearse.practice import recordings_dir
+    from rehearse.store import home_dir
+
+    monkeypatch.delenv("REHEARSE_RECORDINGS", raising=False)
+    assert recordings_dir(tmp_path) == home_dir() / "recordings"
+    (tmp_path / "recordings").mkdir()
+    assert recordings_dir(tmp_path) == (tmp_path / "recordings").resolve()
+    monkeypatch.setenv("REHEARSE_RECORDINGS", str(tmp_path / "elsewhere"))
+    assert recordings_dir(tmp_path) == tmp_path / "elsewhere"
 
 
 class _InterruptingEngine:
