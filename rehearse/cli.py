@@ -236,14 +236,16 @@ def questions_list(
 ) -> None:
     """List the questions of the loaded banks."""
     qs = _library(bank, no_shipped).filter(tag or ())
+    wide = out.width >= 110  # on a narrow terminal, leave the room to the question
+    cols = ("id", "bank", "lang", "points", "tags") if wide else ("id", "points", "tags")
     table = Table(box=None, header_style="bold")
-    for col in ("id", "bank", "lang", "points"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("tags", max_width=18, overflow="fold")
-    table.add_column("question", overflow="fold", ratio=1)
+    for col in cols:
+        table.add_column(col, no_wrap=col != "tags", max_width=(30 if wide else 14) if col == "tags" else None, overflow="fold")
+    table.add_column("question", overflow="fold", ratio=1, min_width=20)
     for q in qs:
-        table.add_row(q.id, q.bank, q.language, "draft" if q.draft else str(len(q.points)),
-                      ", ".join(q.tags), q.question)
+        row = {"id": q.id, "bank": q.bank, "lang": q.language, "points": "draft" if q.draft else str(len(q.points)),
+               "tags": ", ".join(q.tags) if wide else " ".join(q.tags)}
+        table.add_row(*(row[c] for c in cols), q.question)
     out.print(table)
     out.print(f"{len(qs)} question{'s' if len(qs) != 1 else ''}")
 
@@ -603,6 +605,10 @@ def practice(
         "--max-seconds", min=1, help="Stop recording after this many seconds.")] = None,
     silence_stop: Annotated[Optional[float], typer.Option(
         "--silence-stop", min=0.5, help="Stop after this many seconds of silence once you have started.")] = None,
+    recordings: Annotated[Optional[Path], typer.Option(
+        "--recordings", file_okay=False,
+        help="Folder for the WAV files (default: $REHEARSE_RECORDINGS, else ./recordings if it exists, "
+             "else recordings/ in rehearse's data directory).")] = None,
     engine: EngineOpt = "faster-whisper",
     model: ModelOpt = "base",
     bank: BankOpt = None,
@@ -611,7 +617,8 @@ def practice(
     """Run a mock interview: each question shown and read aloud, your answer recorded and scored.
 
     The answer is transcribed while you speak, so the report appears within
-    seconds of pressing Enter. Every attempt is saved under recordings/ and in
+    seconds of pressing Enter. Every answer is written to disk as it is spoken
+    (recordings/<bank>/<question>/<time>.wav) and every attempt is saved in
     the history. Ctrl-C while recording asks whether to score; Ctrl-C while
     transcribing keeps the attempt for 'rehearse score --attempt ID'.
     """
@@ -626,7 +633,7 @@ def practice(
                                  param_hint="--tag")
     eng = get_engine(engine, model)
     opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
-                           silence_stop=silence_stop)
+                           silence_stop=silence_stop, recordings=recordings)
     with Store.open() as store:
         if not question:
             qs = order(qs, store)
