@@ -53,7 +53,7 @@ from rehearse.report import render_assessment  # noqa: E402
 from rehearse.rubric import load_library  # noqa: E402
 from rehearse.transcribe import recognise  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "testdata"
+SHARED = ROOT / "tests" / "data" / "speech"
 SR = 16_000
 
 
@@ -61,8 +61,8 @@ def _pause(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * SR), np.float32)
 
 
-def build_answer(target_s: float = 120.0) -> tuple[np.ndarray, str, str]:
-    """(audio, reference text, description) of a Mandarin answer of about ``target_s`` seconds."""
+def build_answer(target_s: float = 120.0, question: str = "contrastive-learning") -> tuple[np.ndarray, str, str]:
+    """(audio, reference text, description) of a Mandarin answer to ``question`` of about ``target_s`` seconds."""
     pieces: list[tuple[np.ndarray, str]] = []
     tsv = ROOT / "eval" / "answers.tsv"
     audio_dir = ROOT / "eval" / "audio"
@@ -71,7 +71,7 @@ def build_answer(target_s: float = 120.0) -> tuple[np.ndarray, str, str]:
             refs = {r["id"]: r for r in csv.DictReader(f, delimiter="\t")}
         for p in sorted(audio_dir.glob("*.flac")):
             r = refs.get(p.stem)
-            if r and r["lang"] == "zh":
+            if r and r["lang"] == "zh" and p.stem.startswith(question + "-") and "offtopic" not in p.stem:
                 pieces.append((load_audio(p), r["text"]))
         source = "eval/audio"
     if sum(len(a) for a, _ in pieces) < target_s * SR * 0.8:
@@ -82,7 +82,7 @@ def build_answer(target_s: float = 120.0) -> tuple[np.ndarray, str, str]:
                     if row["lang"] == "zh":
                         name = row[key] if row[key].endswith(".flac") else row[key] + ".flac"
                         pieces.append((load_audio(SHARED / folder / name), row["text"]))
-        source = "shared/testdata zh clips"
+        source = "tests/data/speech zh clips"
     rng = np.random.default_rng(0)
     audio, text, i = [], [], 0
     while sum(len(a) for a in audio) < target_s * SR:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             src_path, reference, what = args.audio, args.reference, str(args.audio)
             audio_s = len(load_audio(src_path)) / SR
         else:
-            audio, reference, what = build_answer(args.seconds)
+            audio, reference, what = build_answer(args.seconds, args.question)
             src_path = write_wav(Path(tmp) / "answer.wav", audio)
             audio_s = len(audio) / SR
         print(f"answer: {audio_s:.1f} s ({what}); model {args.model}, {os.cpu_count()} cores; "
