@@ -15,7 +15,7 @@ from rehearse.errors import NotesError
 from rehearse.importer import extract_phrases, import_notes, is_question, parse_notes, slug
 from rehearse.rubric import load_bank, parse_bank
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
 runner = CliRunner()
 
 # Every question of the internship prep note, in order (a checked list).
@@ -59,8 +59,7 @@ SEED2_QUESTIONS = [
 
 def seed(name: str) -> Path:
     path = SEEDS / name
-    if not path.is_file():
-        pytest.skip(f"seed notes not found: {path}")
+    assert path.is_file(), f"seed notes missing: {path}"
     return path
 
 
