@@ -154,7 +154,19 @@ def comparison(previous: Sequence[AttemptRecord], a: Assessment) -> Group | Text
     delta = a.score.coverage - last
     trend = Text(f"{delta:+.0%} vs last attempt, best so far {max(best, a.score.coverage):.0%}",
                  style="green" if delta > 0 else "red" if delta < 0 else "dim")
-    return Group(table, trend)
+    return Group(table, trend, *point_changes(scored[-1], a))
+
+
+def point_changes(last: AttemptRecord, a: Assessment) -> list[Text]:
+    """Key points covered now but missed last time, dropped since, and missed both times."""
+    before = {p.id: p.covered for p in (last.result.points if last.result else ())}
+    lines = []
+    for title, style, now, then in (("now covered", "green", True, False), ("dropped since last time", "red", False, True),
+                                    ("missed again", "yellow", False, False)):
+        labels = [p.label for p in a.score.points if p.covered is now and before.get(p.id) is then]
+        if labels:
+            lines.append(Text(f"{title}: " + "；".join(labels), style=style))
+    return lines
 
 
 def summary_table(s: Summary) -> Table:

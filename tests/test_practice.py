@@ -210,3 +210,30 @@ def test_silent_input_is_warned_and_stored_as_no_speech(pulse, tmp_path, base_en
     assert "silent the whole time" in text and "No speech detected" in text
     assert summary.outcomes[0].status == "no_speech"
     assert a.status == "no_speech" and a.audio_path is not None and a.audio_path.is_file()
+
+
+def test_comparison_with_earlier_attempts_names_the_points_that_changed(tmp_path):
+    """The report after a retry: coverage vs the last attempt, and which key points came or went."""
+    from rehearse.assess import assess_text
+    from rehearse.practice import comparison
+
+    q = load_library().get("3d-ssgan")
+    first = "我们用 2D-to-3D lifting 模块根据深度把特征提升到三维，最后做体渲染得到图像和语义掩码。"
+    second = "研究动机是 3D-aware 方法做不到部件级解耦。我们用 2D-to-3D lifting 模块把特征提升到三维。"
+    with Store.open(tmp_path / "h.db") as store:
+        store.save_attempt(assess_text(q, first), question=q)
+        previous = store.attempts(question=q.id)
+    now = assess_text(q, second)
+    out = io.StringIO()
+    Console(file=out, width=200).print(comparison(previous, now))
+    text = out.getvalue()
+    before = {p.id: p.covered for p in previous[0].result.points}
+    after = {p.id: p.covered for p in now.score.points}
+    gained = [p.label for p in now.score.points if after[p.id] and not before[p.id]]
+    dropped = [p.label for p in now.score.points if before[p.id] and not after[p.id]]
+    assert gained and dropped  # the two answers differ in both directions
+    assert "compared with your earlier attempts" in text
+    assert f"{now.score.coverage - previous[0].coverage:+.0%} vs last attempt" in text
+    assert "now covered: " + "；".join(gained) in text
+    assert "dropped since last time: " + "；".join(dropped) in text
+    assert "你的角色" in text.split("missed again: ")[1]
