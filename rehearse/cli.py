@@ -26,15 +26,17 @@ NO_SPEECH_EXIT = 3
 app = typer.Typer(
     name="rehearse",
     help="Rehearse interview answers out loud, offline: transcribe a spoken answer with Whisper "
-         "and score which key points of the question's rubric it covered, with evidence, plus fluency.",
+         "and score which key points of the question's rubric it covered, with evidence, plus fluency.\n\n"
+         "Start with 'rehearse practice' (a mock interview at the microphone) or 'rehearse demo' "
+         "(score a shipped example answer).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 questions_app = typer.Typer(help="Browse and check question banks.", no_args_is_help=True)
 models_app = typer.Typer(help="List and install Whisper models for offline use.", no_args_is_help=True)
-app.add_typer(questions_app, name="questions")
-app.add_typer(models_app, name="models")
+app.add_typer(questions_app, name="questions", rich_help_panel="Question banks")
+app.add_typer(models_app, name="models", rich_help_panel="Set-up")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -104,7 +106,82 @@ def _main(
         os.environ["REHEARSE_HOME"] = str(home.expanduser())
 
 
-@app.command()
+@app.command(rich_help_panel="Practise")
+@cli_errors
+def practice(
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Only questions with this tag (repeatable).")] = None,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Ask at most this many questions.")] = None,
+    question: Annotated[Optional[list[str]], typer.Option(
+        "--question", "-q", help="Practise this question id (repeatable); default: weakest first.")] = None,
+    no_speak: Annotated[bool, typer.Option("--no-speak", help="Only show the question; do not read it aloud.")] = False,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="Text-to-speech voice (e.g. cmn, Tingting).")] = None,
+    device: Annotated[Optional[str], typer.Option(
+        "--device", "-d", help="Input device number or name (see 'rehearse devices').")] = None,
+    max_seconds: Annotated[Optional[float], typer.Option(
+        "--max-seconds", min=1, help="Stop recording after this many seconds.")] = None,
+    silence_stop: Annotated[Optional[float], typer.Option(
+        "--silence-stop", min=0.5, help="Stop after this many seconds of silence once you have started.")] = None,
+    recordings: Annotated[Optional[Path], typer.Option(
+        "--recordings", file_okay=False,
+        help="Folder for the WAV files (default: $REHEARSE_RECORDINGS, else ./recordings if it exists, "
+             "else recordings/ in rehearse's data directory).")] = None,
+    engine: EngineOpt = "faster-whisper",
+    model: ModelOpt = "base",
+    bank: BankOpt = None,
+    no_shipped: NoShippedOpt = False,
+) -> None:
+    """Run a mock interview: each question shown and read aloud, your answer recorded and scored.
+
+    The answer is transcribed while you speak, so the report appears within
+    seconds of pressing Enter. Every answer is written to disk as it is spoken
+    (recordings/<bank>/<question>/<time>.wav) and every attempt is saved in
+    the history. Ctrl-C while recording asks whether to score; Ctrl-C while
+    transcribing keeps the attempt for 'rehearse score --attempt ID'.
+    """
+    from rehearse.engines import get_engine
+    from rehearse.practice import PracticeOptions, Session, order
+    from rehearse.store import Store
+
+    lib = _library(bank, no_shipped)
+    qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
+    if not qs:
+        raise typer.BadParameter(f"no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'",
+                                 param_hint="--tag")
+    eng = get_engine(engine, model)
+    opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
+                           silence_stop=silence_stop, recordings=recordings)
+    with Store.open() as store:
+        if not question:
+            qs = order(qs, store)
+        if count:
+            qs = qs[:count]
+        summary = Session(eng, store, opts, out).run(qs)
+    if summary.interrupted:
+        raise typer.Exit(130)
+
+
+@app.command(rich_help_panel="Practise")
+@cli_errors
+def devices() -> None:
+    """List the input devices (microphones) that rehearse can record from, for --device."""
+    from rehearse.recorder import input_devices
+
+    found = input_devices()
+    if not found:
+        from rehearse.recorder import resolve_device
+
+        resolve_device(None)  # raises the explanation (no device / permission)
+    table = Table(box=None, header_style="bold")
+    for col in ("", "#", "name", "host API", "channels", "rate"):
+        table.add_column(col)
+    for d in found:
+        table.add_row("*" if d.is_default else "", str(d.index), d.name, d.hostapi, str(d.channels),
+                      f"{d.default_samplerate:.0f}")
+    out.print(table)
+    out.print("* = default; record from another with 'rehearse practice --device NUMBER|NAME'")
+
+
+@app.command(rich_help_panel="Score an answer")
 @cli_errors
 def score(
     audio: Annotated[Optional[Path], typer.Argument(help="Recorded answer (WAV/FLAC/OGG; mp3/m4a via PyAV).",
@@ -176,7 +253,7 @@ def score(
         raise typer.Exit(NO_SPEECH_EXIT)
 
 
-@app.command()
+@app.command(rich_help_panel="Score an answer")
 @cli_errors
 def transcribe(
     audio: Annotated[Path, typer.Argument(help="Audio file to transcribe.", show_default=False)],
@@ -209,7 +286,7 @@ def transcribe(
         raise typer.Exit(NO_SPEECH_EXIT)
 
 
-@app.command()
+@app.command(rich_help_panel="Score an answer")
 @cli_errors
 def demo(
     engine: EngineOpt = "faster-whisper",
@@ -310,7 +387,7 @@ def models_install(
     out.print(f"installed {name}: {path}")
 
 
-@app.command("import")
+@app.command("import", rich_help_panel="Question banks")
 @cli_errors
 def import_notes_command(
     notes: Annotated[Path, typer.Argument(metavar="NOTES.md", show_default=False,
@@ -396,7 +473,7 @@ def _main_language(attempts) -> str:
     return langs.most_common(1)[0][0] if langs else "zh"
 
 
-@app.command()
+@app.command(rich_help_panel="History and progress")
 @cli_errors
 def history(
     question: QuestionFilterOpt = None,
@@ -422,7 +499,7 @@ def history(
         render_history(attempts, out)
 
 
-@app.command()
+@app.command(rich_help_panel="History and progress")
 @cli_errors
 def progress(
     question: QuestionFilterOpt = None,
@@ -471,7 +548,7 @@ def progress(
             typer.echo(f"wrote {write_text(html, render_html(prog, attempts, charts=charts, language=language))}")
 
 
-@app.command()
+@app.command(rich_help_panel="History and progress")
 @cli_errors
 def rescore(
     question: QuestionFilterOpt = None,
@@ -516,7 +593,7 @@ def rescore(
                   + ", ".join(f"#{i}" for i in s.missing_audio))
 
 
-@app.command()
+@app.command(rich_help_panel="History and progress")
 @cli_errors
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv (one row per attempt) or json (everything).")] = "csv",
@@ -567,81 +644,6 @@ def _score_attempt(attempt_id: int, *, as_json: bool, engine: str, model: str, b
         out.print(f"attempt #{attempt_id} scored ('rehearse history')", style="dim")
     if result.no_speech:
         raise typer.Exit(NO_SPEECH_EXIT)
-
-
-@app.command()
-@cli_errors
-def devices() -> None:
-    """List the input devices (microphones) that rehearse can record from, for --device."""
-    from rehearse.recorder import input_devices
-
-    found = input_devices()
-    if not found:
-        from rehearse.recorder import resolve_device
-
-        resolve_device(None)  # raises the explanation (no device / permission)
-    table = Table(box=None, header_style="bold")
-    for col in ("", "#", "name", "host API", "channels", "rate"):
-        table.add_column(col)
-    for d in found:
-        table.add_row("*" if d.is_default else "", str(d.index), d.name, d.hostapi, str(d.channels),
-                      f"{d.default_samplerate:.0f}")
-    out.print(table)
-    out.print("* = default; record from another with 'rehearse practice --device NUMBER|NAME'")
-
-
-@app.command()
-@cli_errors
-def practice(
-    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Only questions with this tag (repeatable).")] = None,
-    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Ask at most this many questions.")] = None,
-    question: Annotated[Optional[list[str]], typer.Option(
-        "--question", "-q", help="Practise this question id (repeatable); default: weakest first.")] = None,
-    no_speak: Annotated[bool, typer.Option("--no-speak", help="Only show the question; do not read it aloud.")] = False,
-    voice: Annotated[Optional[str], typer.Option("--voice", help="Text-to-speech voice (e.g. cmn, Tingting).")] = None,
-    device: Annotated[Optional[str], typer.Option(
-        "--device", "-d", help="Input device number or name (see 'rehearse devices').")] = None,
-    max_seconds: Annotated[Optional[float], typer.Option(
-        "--max-seconds", min=1, help="Stop recording after this many seconds.")] = None,
-    silence_stop: Annotated[Optional[float], typer.Option(
-        "--silence-stop", min=0.5, help="Stop after this many seconds of silence once you have started.")] = None,
-    recordings: Annotated[Optional[Path], typer.Option(
-        "--recordings", file_okay=False,
-        help="Folder for the WAV files (default: $REHEARSE_RECORDINGS, else ./recordings if it exists, "
-             "else recordings/ in rehearse's data directory).")] = None,
-    engine: EngineOpt = "faster-whisper",
-    model: ModelOpt = "base",
-    bank: BankOpt = None,
-    no_shipped: NoShippedOpt = False,
-) -> None:
-    """Run a mock interview: each question shown and read aloud, your answer recorded and scored.
-
-    The answer is transcribed while you speak, so the report appears within
-    seconds of pressing Enter. Every answer is written to disk as it is spoken
-    (recordings/<bank>/<question>/<time>.wav) and every attempt is saved in
-    the history. Ctrl-C while recording asks whether to score; Ctrl-C while
-    transcribing keeps the attempt for 'rehearse score --attempt ID'.
-    """
-    from rehearse.engines import get_engine
-    from rehearse.practice import PracticeOptions, Session, order
-    from rehearse.store import Store
-
-    lib = _library(bank, no_shipped)
-    qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
-    if not qs:
-        raise typer.BadParameter(f"no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'",
-                                 param_hint="--tag")
-    eng = get_engine(engine, model)
-    opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
-                           silence_stop=silence_stop, recordings=recordings)
-    with Store.open() as store:
-        if not question:
-            qs = order(qs, store)
-        if count:
-            qs = qs[:count]
-        summary = Session(eng, store, opts, out).run(qs)
-    if summary.interrupted:
-        raise typer.Exit(130)
 
 
 def main() -> None:
