@@ -1,6 +1,6 @@
 """Live practice latency: from the end of speech to the report on screen.
 
-    python benchmarks/live_latency.py                 # ~2-minute Mandarin answer, base model, real time
+    python benchmarks/live_latency.py                 # three ~2-minute Mandarin answers, base model, real time
     python benchmarks/live_latency.py --tail 0.5      # the speaker presses Enter 0.5 s after the last word
     python benchmarks/live_latency.py --audio answer.wav --reference "…"
 
@@ -14,7 +14,8 @@ pressed), the last chunk is transcribed, the answer is scored with
 
 * latency: end of speech → report rendered (target ≤ 2 s with base on 2 cores);
 * real-time factor of the streamed transcription (compute s / audio s);
-* peak memory: process max RSS and the Python-level peak (tracemalloc);
+* peak memory: the process's max RSS (and, with --tracemalloc, the Python heap
+  peak; tracemalloc slows Python code, so latency is not measured with it by default);
 * CER of the streamed and of the whole-file transcripts against the reference,
   and between the two (target: streamed within 0.02 of whole-file).
 
@@ -55,6 +56,7 @@ from rehearse.transcribe import recognise  # noqa: E402
 
 SHARED = ROOT / "tests" / "data" / "speech"
 SR = 16_000
+DEFAULT_QUESTIONS = ("contrastive-learning", "3d-ssgan", "stable-diffusion")
 
 
 def _pause(seconds: float) -> np.ndarray:
@@ -94,11 +96,65 @@ def build_answer(target_s: float = 120.0, question: str = "contrastive-learning"
     return whole, "".join(text), f"{i} pieces from {source}"
 
 
+def run_one(engine, question, src_path: Path, reference: str, args: argparse.Namespace, tmp: Path) -> dict:
+    """Stream one answer through the practice pipeline; return its figures (and print them)."""
+    options = options_for(question)
+    audio_s = len(load_audio(src_path)) / SR
+    if args.tracemalloc:
+        tracemalloc.start()
+    tuning = {k: v for k, v in (("min_chunk_s", args.min_chunk), ("pause_s", args.pause)) if v is not None}
+    live = LiveTranscriber(engine, options, **tuning).start()
+    live.wait_loaded()
+    source = FileSource(src_path, speed=args.speed, tail_s=args.tail)
+    rec = Recorder(tmp / "rec.wav", source, on_block=live.feed)
+    rec.start()
+    while source.fed_until is None:
+        time.sleep(0.01)
+    end_of_speech = source.fed_until - args.tail / args.speed
+    rec.stop("enter")
+    t_stop = time.monotonic()
+    result = live.finish()
+    assessment = assess_transcript(question, result.transcript, result.speech or None, audio_path=tmp / "rec.wav")
+    render_assessment(assessment, Console(file=io.StringIO(), width=100))
+    t_report = time.monotonic()
+    py_peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
+    tracemalloc.stop()
+
+    latency = t_report - end_of_speech
+    streamed = result.transcript.text
+    chunks = [c.end - c.start for c in result.chunks]
+    print(f"chunks: {len(chunks)} ({', '.join(f'{c:.1f}' for c in chunks)} s)")
+    print(f"latency end of speech -> report: {latency:.2f} s (stop -> transcript {result.final_wait_s:.2f} s, "
+          f"last chunk {chunks[-1] if chunks else 0:.1f} s; stop itself {t_stop - end_of_speech:.2f} s)")
+    print(f"real-time factor (streamed): {result.rtf:.3f}")
+    if py_peak is not None:
+        print(f"Python heap peak while streaming: {py_peak / 2**20:.1f} MB (tracemalloc slows the run)")
+    row = {"question": question.id, "audio_s": audio_s, "latency": latency, "rtf": result.rtf}
+    if reference:
+        row["cer_streamed"] = cer(reference, streamed)
+    if not args.skip_whole:
+        t0 = time.perf_counter()
+        whole = recognise(load_audio(src_path), engine, options).transcript
+        whole_s = time.perf_counter() - t0
+        print(f"whole file at once, after the answer: {whole_s:.2f} s (real-time factor {whole_s / audio_s:.3f})")
+        if reference:
+            row["cer_whole"] = cer(reference, whole.text)
+            print(f"CER vs reference: streamed {row['cer_streamed']:.3f}, whole file {row['cer_whole']:.3f}; "
+                  f"streamed - whole = {row['cer_streamed'] - row['cer_whole']:+.3f}")
+        print(f"CER streamed vs whole file: {cer(whole.text, streamed):.3f}")
+    elif reference:
+        print(f"CER vs reference: streamed {row['cer_streamed']:.3f}")
+    print(f"coverage of '{question.id}': {assessment.score.coverage:.0%}")
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--audio", type=Path, help="a recorded answer (default: built, ~2 minutes)")
     ap.add_argument("--reference", default="", help="its reference text (for CER)")
-    ap.add_argument("--question", default="contrastive-learning", help="question id to score against")
+    ap.add_argument("--question", action="append",
+                    help="question id to score against (repeatable: one answer each; default: "
+                         + ", ".join(DEFAULT_QUESTIONS) + ")")
     ap.add_argument("--model", default="base")
     ap.add_argument("--engine", default="faster-whisper")
     ap.add_argument("--seconds", type=float, default=120.0, help="length of the built answer")
@@ -107,65 +163,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-chunk", type=float, default=None, help="override the live chunker's minimum chunk")
     ap.add_argument("--pause", type=float, default=None, help="override the live chunker's pause length")
     ap.add_argument("--skip-whole", action="store_true", help="do not transcribe the whole file for comparison")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also measure the Python heap peak (slows Python code, so latency reads high)")
     args = ap.parse_args(argv)
 
-    question = load_library().get(args.question)
-    options = options_for(question)
+    library = load_library()
+    question_ids = args.question or ([DEFAULT_QUESTIONS[0]] if args.audio else list(DEFAULT_QUESTIONS))
     engine = get_engine(args.engine, args.model)
-    with tempfile.TemporaryDirectory(prefix="rehearse-bench-") as tmp:
-        if args.audio:
-            src_path, reference, what = args.audio, args.reference, str(args.audio)
-            audio_s = len(load_audio(src_path)) / SR
-        else:
-            audio, reference, what = build_answer(args.seconds, args.question)
-            src_path = write_wav(Path(tmp) / "answer.wav", audio)
-            audio_s = len(audio) / SR
-        print(f"answer: {audio_s:.1f} s ({what}); model {args.model}, {os.cpu_count()} cores; "
-              f"fed at {args.speed:g}x real time, Enter {args.tail:g} s after the last word")
-
-        tracemalloc.start()
-        tuning = {k: v for k, v in (("min_chunk_s", args.min_chunk), ("pause_s", args.pause)) if v is not None}
-        live = LiveTranscriber(engine, options, **tuning).start()
-        live.wait_loaded()
-        source = FileSource(src_path, speed=args.speed, tail_s=args.tail)
-        rec = Recorder(Path(tmp) / "rec.wav", source, on_block=live.feed)
-        rec.start()
-        while source.fed_until is None:
-            time.sleep(0.01)
-        end_of_speech = source.fed_until - args.tail / args.speed
-        rec.stop("enter")
-        t_stop = time.monotonic()
-        result = live.finish()
-        assessment = assess_transcript(question, result.transcript, result.speech or None,
-                                       audio_path=Path(tmp) / "rec.wav")
-        render_assessment(assessment, Console(file=io.StringIO(), width=100))
-        t_report = time.monotonic()
-        _, py_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-
-        whole, whole_s = None, 0.0
-        if not args.skip_whole:
-            t0 = time.perf_counter()
-            whole = recognise(load_audio(src_path), engine, options).transcript
-            whole_s = time.perf_counter() - t0
-
+    print(f"model {args.model}, {os.cpu_count()} cores; fed at {args.speed:g}x real time, "
+          f"Enter {args.tail:g} s after the last word")
+    rows = []
+    for qid in question_ids:
+        with tempfile.TemporaryDirectory(prefix="rehearse-bench-") as tmp:
+            if args.audio:
+                src_path, reference, what = args.audio, args.reference, str(args.audio)
+            else:
+                audio, reference, what = build_answer(args.seconds, qid)
+                src_path = write_wav(Path(tmp) / "answer.wav", audio)
+            print(f"\n== {qid}: {len(load_audio(src_path)) / SR:.1f} s ({what})")
+            rows.append(run_one(engine, library.get(qid), src_path, reference, args, Path(tmp)))
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    streamed = result.transcript.text
-    print(f"chunks: {len(result.chunks)} ({', '.join(f'{c.end - c.start:.1f}' for c in result.chunks)} s); "
-          f"last chunk {result.chunks[-1].end - result.chunks[-1].start:.1f} s" if result.chunks else "chunks: 0")
-    print(f"latency end of speech -> report: {t_report - end_of_speech:.2f} s "
-          f"(stop -> transcript {result.final_wait_s:.2f} s; stop itself {t_stop - end_of_speech:.2f} s)")
-    print(f"real-time factor (streamed): {result.rtf:.3f}")
-    print(f"peak memory: max RSS {maxrss_mb:.0f} MB; Python heap peak while streaming {py_peak / 2**20:.1f} MB")
-    if reference:
-        print(f"CER vs reference: streamed {cer(reference, streamed):.3f}")
-    if whole is not None:
-        print(f"whole file at once, after the answer: {whole_s:.2f} s (real-time factor {whole_s / audio_s:.3f})")
-        if reference:
-            c_s, c_w = cer(reference, streamed), cer(reference, whole.text)
-            print(f"CER vs reference: whole file {c_w:.3f}; streamed - whole = {c_s - c_w:+.3f}")
-        print(f"CER streamed vs whole file: {cer(whole.text, streamed):.3f}")
-    print(f"coverage of '{question.id}': {assessment.score.coverage:.0%}")
+    lat = sorted(r["latency"] for r in rows)
+    print(f"\nsummary over {len(rows)} answer(s): latency median {lat[len(lat) // 2]:.2f} s, max {lat[-1]:.2f} s; "
+          f"real-time factor {min(r['rtf'] for r in rows):.3f}-{max(r['rtf'] for r in rows):.3f}; "
+          f"peak memory (max RSS of the process) {maxrss_mb:.0f} MB")
+    diffs = [r["cer_streamed"] - r["cer_whole"] for r in rows if "cer_whole" in r]
+    if diffs:
+        print(f"CER streamed - whole file: " + ", ".join(f"{d:+.3f}" for d in diffs))
     return 0
 
 
