@@ -139,7 +139,8 @@ def practice(
     transcribing keeps the attempt for 'rehearse score --attempt ID'.
     """
     from rehearse.engines import get_engine
-    from rehearse.practice import PracticeOptions, Session, order
+    from rehearse.practice import PracticeOptions, Session
+    from rehearse.progress import order_questions
     from rehearse.store import Store
 
     lib = _library(bank, no_shipped)
@@ -152,7 +153,7 @@ def practice(
                            silence_stop=silence_stop, recordings=recordings)
     with Store.open() as store:
         if not question:
-            qs = order(qs, store)
+            qs = order_questions(qs, store)  # weakest / least recently practised first
         if count:
             qs = qs[:count]
         summary = Session(eng, store, opts, out).run(qs)

@@ -39,7 +39,6 @@ from rich.text import Text
 
 from rehearse.assess import Assessment, assess_transcript, options_for
 from rehearse.live import LiveTranscriber
-from rehearse.progress import order_questions
 from rehearse.recorder import MicSource, Recorder, Recording, Source, recording_path, resolve_device
 from rehearse.report import coverage_bar, render_assessment
 from rehearse.rubric import Question
@@ -95,11 +94,6 @@ class Summary:
     session_id: int | None
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False
-
-
-def order(questions: Sequence[Question], store: Store) -> list[Question]:
-    """Weakest / least recently practised first (spaced repetition, :func:`rehearse.progress.order_questions`)."""
-    return list(order_questions(questions, store))
 
 
 # --------------------------------------------------------------------------- screen pieces
