@@ -317,8 +317,9 @@ def questions_list(
     wide = out.width >= 110  # on a narrow terminal, leave the room to the question
     cols = ("id", "bank", "lang", "points", "tags") if wide else ("id", "points", "tags")
     table = Table(box=None, header_style="bold")
-    for col in cols:
-        table.add_column(col, no_wrap=col != "tags", max_width=(30 if wide else 14) if col == "tags" else None, overflow="fold")
+    for col in cols[:-1]:
+        table.add_column(col, no_wrap=True)
+    table.add_column("tags", max_width=30 if wide else 14, overflow="fold")
     table.add_column("question", overflow="fold", ratio=1, min_width=20)
     for q in qs:
         row = {"id": q.id, "bank": q.bank, "lang": q.language, "points": "draft" if q.draft else str(len(q.points)),
