@@ -17,7 +17,8 @@ pressed), the last chunk is transcribed, the answer is scored with
 * peak memory: the process's max RSS (and, with --tracemalloc, the Python heap
   peak; tracemalloc slows Python code, so latency is not measured with it by default);
 * CER of the streamed and of the whole-file transcripts against the reference,
-  and between the two (target: streamed within 0.02 of whole-file).
+  and between the two (target: streamed within 0.02 of whole-file), and the
+  rubric coverage each gives.
 
 The default answer is built from ``eval/audio/*.flac`` (Mandarin answers,
 synthesised; see eval/README.md) when present, else from the shared test
@@ -103,6 +104,8 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
     if args.tracemalloc:
         tracemalloc.start()
     tuning = {k: v for k, v in (("min_chunk_s", args.min_chunk), ("pause_s", args.pause)) if v is not None}
+    if args.spec_step is not None:
+        tuning["spec_step_s"] = args.spec_step or None
     live = LiveTranscriber(engine, options, **tuning).start()
     live.wait_loaded()
     source = FileSource(src_path, speed=args.speed, tail_s=args.tail)
@@ -126,7 +129,8 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
     print(f"chunks: {len(chunks)} ({', '.join(f'{c:.1f}' for c in chunks)} s)")
     print(f"latency end of speech -> report: {latency:.2f} s (stop -> transcript {result.final_wait_s:.2f} s, "
           f"last chunk {chunks[-1] if chunks else 0:.1f} s; stop itself {t_stop - end_of_speech:.2f} s)")
-    print(f"real-time factor (streamed): {result.rtf:.3f}")
+    print(f"real-time factor (streamed): {result.rtf:.3f} (all decoding, {result.speculations} speculative decodes "
+          f"included; last chunk {'finished from a speculation' if result.speculation_used else 'decoded whole'})")
     if py_peak is not None:
         print(f"Python heap peak while streaming: {py_peak / 2**20:.1f} MB (tracemalloc slows the run)")
     row = {"question": question.id, "audio_s": audio_s, "latency": latency, "rtf": result.rtf}
@@ -142,9 +146,12 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
             print(f"CER vs reference: streamed {row['cer_streamed']:.3f}, whole file {row['cer_whole']:.3f}; "
                   f"streamed - whole = {row['cer_streamed'] - row['cer_whole']:+.3f}")
         print(f"CER streamed vs whole file: {cer(whole.text, streamed):.3f}")
+        row["coverage_whole"] = assess_transcript(question, whole).score.coverage
     elif reference:
         print(f"CER vs reference: streamed {row['cer_streamed']:.3f}")
-    print(f"coverage of '{question.id}': {assessment.score.coverage:.0%}")
+    row["coverage"] = assessment.score.coverage
+    print(f"coverage of '{question.id}': {assessment.score.coverage:.0%} streamed"
+          + (f", {row['coverage_whole']:.0%} whole file" if "coverage_whole" in row else ""))
     return row
 
 
@@ -162,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", type=float, default=1.0, help="feed faster than real time (1 = real time)")
     ap.add_argument("--min-chunk", type=float, default=None, help="override the live chunker's minimum chunk")
     ap.add_argument("--pause", type=float, default=None, help="override the live chunker's pause length")
+    ap.add_argument("--spec-step", type=float, default=None,
+                    help="override the live chunker's speculation step (0: no speculation)")
     ap.add_argument("--skip-whole", action="store_true", help="do not transcribe the whole file for comparison")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also measure the Python heap peak (slows Python code, so latency reads high)")

@@ -8,13 +8,33 @@ Blocks of 16 kHz audio arrive (from the recorder's writer thread) through
 pause is closed at ``max_chunk_s`` (~25 s, under Whisper's 30 s window),
 at the widest gap in its second half if there is one.
 
-Each closed chunk is transcribed exactly once, in a background worker
+Each closed chunk is transcribed once, in a background worker
 thread, with the same pipeline as a whole file (:func:`rehearse.transcribe.recognise`:
-silence and VAD guards, language forced, the Simplified-Chinese prompt, and
-:func:`~rehearse.transcribe.clean` against hallucinations). Its segments,
+silence and VAD guards, language forced, and :func:`~rehearse.transcribe.clean`
+against hallucinations).
+
+Only the first chunk with speech is decoded with the prompt (the
+Simplified-Chinese style hint), as in a whole-file decode, where
+faster-whisper prompts only the first 30 s window when
+``condition_on_previous_text`` is off. Prompting every short chunk made
+Whisper base loop the prompt instead of transcribing ("Stable the fusion
+英文术语保留英文术语保留…" for "Stable Diffusion 本质上是一个 latent
+diffusion model"), and chunks of at least 12 s (``min_chunk_s``) give each
+decode enough context: on the three ~2-minute answers of
+``benchmarks/live_latency.py`` the streamed transcript's CER went from
++0.011 / +0.020 / +0.052 above the whole file's (8 s chunks, every chunk
+prompted) to within ±0.02 of it. Its segments,
 words and speech regions are shifted onto the recording's timeline. At the
 end (:meth:`LiveTranscriber.finish`) only the last chunk is left to
 transcribe, and the chunks are merged into one :class:`Transcript`.
+
+Long chunks decode better but would leave a long last chunk to decode after
+the speaker stops. So while the worker is idle it *speculates*: every
+``spec_step_s`` of new audio it decodes the open chunk up to its latest pause.
+A speculation is thrown away when the chunk closes normally (the whole chunk
+is then decoded with full context); at the end it is kept, and only the audio
+after it is left to decode, so the wait after the last word stays short
+whatever the chunk length.
 
 Chunks are decoded without word-level alignment (``word_timestamps=False``):
 with it, faster-whisper re-decodes the fraction of a second after the last
@@ -42,9 +62,11 @@ from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions,
 from rehearse.vad import speech_regions
 
 CHECK_EVERY_S = 0.5
-MIN_CHUNK_S = 8.0
+MIN_CHUNK_S = 12.0
 MAX_CHUNK_S = 25.0
 PAUSE_S = 0.3
+SPEC_STEP_S = 3.0   # speculate on the open chunk every this much new audio (when the worker is idle)
+SPEC_MIN_S = 3.0    # ... once it holds at least this much
 
 
 @dataclass(frozen=True)
@@ -67,10 +89,9 @@ class LiveResult:
     chunks: tuple[ChunkResult, ...]
     final_wait_s: float      # from finish() until the transcript was ready
     load_s: float
-
-    @property
-    def compute_s(self) -> float:
-        return sum(c.compute_s for c in self.chunks)
+    compute_s: float         # all decoding, speculations thrown away included
+    speculations: int = 0    # speculative decodes run (see the module docstring)
+    speculation_used: bool = False  # whether the last chunk was finished from a speculation
 
     @property
     def rtf(self) -> float:
@@ -93,17 +114,19 @@ def merge(results: list[ChunkResult], options: TranscribeOptions, duration: floa
 
 
 def find_cut(audio: np.ndarray, *, pause_s: float = PAUSE_S, min_cut_s: float = 2.0,
-             force: bool = False) -> int | None:
+             force: bool = False, regions: list[tuple[float, float]] | None = None) -> int | None:
     """Sample index at which to close a chunk, or None to keep collecting.
 
     The latest pause of at least ``pause_s`` (between speech regions, or
     after the last one) that leaves at least ``min_cut_s`` before it; cut in
     its middle. Audio without speech is cut near its end. With ``force``
     (the chunk is at its maximum length) the widest gap in the second half is
-    taken, else the whole chunk.
+    taken, else the whole chunk. ``regions``: the audio's speech regions, if
+    already found.
     """
     n = len(audio)
-    regions = speech_regions(audio, min_silence_s=min(0.3, pause_s))
+    if regions is None:
+        regions = speech_regions(audio, min_silence_s=min(0.3, pause_s))
     if not regions:
         return max(n - int(0.3 * SAMPLE_RATE), 1)
     total = n / SAMPLE_RATE
@@ -118,25 +141,44 @@ def find_cut(audio: np.ndarray, *, pause_s: float = PAUSE_S, min_cut_s: float = 
     return None
 
 
+@dataclass(frozen=True)
+class _Job:
+    kind: str            # "chunk" (a closed chunk), "spec" (a prefix of the open one) or "last"
+    index: int
+    start: int           # sample index on the recording's timeline
+    audio: np.ndarray
+
+
 class LiveTranscriber:
-    """Chunks fed audio at pauses and transcribes each chunk once in a worker thread."""
+    """Chunks fed audio at pauses and transcribes each chunk in a worker thread."""
 
     def __init__(self, engine: Engine, options: TranscribeOptions, *, min_chunk_s: float = MIN_CHUNK_S,
                  max_chunk_s: float = MAX_CHUNK_S, pause_s: float = PAUSE_S,
-                 word_timestamps: bool = False) -> None:
+                 spec_step_s: float | None = SPEC_STEP_S, word_timestamps: bool = False) -> None:
+        """``spec_step_s=None`` turns speculation off (the last chunk is then decoded whole at the end)."""
         self.engine = engine
         self.options = replace(options, word_timestamps=word_timestamps)
+        self._unprompted = replace(self.options, initial_prompt="")
+        self._prompt_index: int | None = None  # the chunk decoded with the prompt (the first with speech)
         self.min_chunk = int(min_chunk_s * SAMPLE_RATE)
         self.max_chunk = int(max_chunk_s * SAMPLE_RATE)
         self.pause_s = pause_s
+        self.spec_step = None if spec_step_s is None else int(spec_step_s * SAMPLE_RATE)
         self._buf: list[np.ndarray] = []
         self._buf_len = 0
         self._since_check = 0
         self._chunk_start = 0        # sample index of the open chunk on the recording's timeline
         self._total = 0
-        self._index = 0
-        self._jobs: queue.Queue[tuple[int, int, np.ndarray] | None] = queue.Queue()
+        self._index = 0              # index of the open chunk
+        self._spec_len = 0           # samples of the open chunk covered by the latest speculation queued
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._busy = False
         self._results: list[ChunkResult] = []
+        self._spec: ChunkResult | None = None  # the latest speculation decoded (a prefix of the open chunk)
+        self._spec_end = 0
+        self._spec_count = 0
+        self._spec_used = False
+        self._compute_s = 0.0
         self._worker: threading.Thread | None = None
         self._loaded = threading.Event()
         self.error: BaseException | None = None
@@ -161,8 +203,13 @@ class LiveTranscriber:
 
     @property
     def pending(self) -> int:
-        """Closed chunks not yet transcribed."""
+        """Jobs (closed chunks, speculations) not yet taken by the worker."""
         return self._jobs.qsize()
+
+    @property
+    def idle(self) -> bool:
+        """No job queued or being decoded."""
+        return not self._busy and self._jobs.empty()
 
     @property
     def chunks_done(self) -> int:
@@ -177,20 +224,35 @@ class LiveTranscriber:
         self._buf_len += len(block)
         self._total += len(block)
         self._since_check += len(block)
-        if self._since_check < int(CHECK_EVERY_S * SAMPLE_RATE) or self._buf_len < self.min_chunk:
+        if self._since_check < int(CHECK_EVERY_S * SAMPLE_RATE):
+            return
+        closing = self._buf_len >= self.min_chunk
+        speculating = (self.spec_step is not None and self._buf_len >= SPEC_MIN_S * SAMPLE_RATE
+                       and self._buf_len - self._spec_len >= self.spec_step and self.idle)
+        if not (closing or speculating):
             return
         self._since_check = 0
         audio = np.concatenate(self._buf)
         self._buf = [audio]
-        force = self._buf_len >= self.max_chunk
-        cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=self.min_chunk / SAMPLE_RATE / 2, force=force)
-        if cut is not None:
-            self._close(audio, min(cut, self.max_chunk))
+        regions = speech_regions(audio, min_silence_s=min(0.3, self.pause_s))
+        if closing:
+            force = self._buf_len >= self.max_chunk
+            cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=self.min_chunk / SAMPLE_RATE / 2,
+                           force=force, regions=regions)
+            if cut is not None:
+                self._close(audio, min(cut, self.max_chunk))
+                return
+        if speculating:
+            cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=SPEC_MIN_S / 2, regions=regions)
+            if cut is not None and cut > self._spec_len:
+                self._spec_len = cut
+                self._jobs.put(_Job("spec", self._index, self._chunk_start, audio[:cut].copy()))
 
-    def _close(self, audio: np.ndarray, cut: int) -> None:
-        self._jobs.put((self._index, self._chunk_start, audio[:cut].copy()))
+    def _close(self, audio: np.ndarray, cut: int, kind: str = "chunk") -> None:
+        self._jobs.put(_Job(kind, self._index, self._chunk_start, audio[:cut].copy()))
         self._index += 1
         self._chunk_start += cut
+        self._spec_len = 0
         rest = audio[cut:]
         self._buf = [rest] if len(rest) else []
         self._buf_len = len(rest)
@@ -206,7 +268,7 @@ class LiveTranscriber:
         if not self._finished:
             self._finished = True
             if self._buf_len:
-                self._close(np.concatenate(self._buf), self._buf_len)
+                self._close(np.concatenate(self._buf), self._buf_len, kind="last")
             self._jobs.put(None)
         assert self._worker is not None
         deadline = None if timeout is None else t0 + timeout
@@ -220,9 +282,46 @@ class LiveTranscriber:
         duration = self._total / SAMPLE_RATE
         speech = tuple(r for c in results for r in c.recognition.speech)
         return LiveResult(merge(results, self.options, duration, self.engine), speech, tuple(results),
-                          time.perf_counter() - t0, self.load_s)
+                          time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
+                          self._spec_used)
 
     # ---- the worker thread
+
+    def _decode(self, index: int, start: int, audio: np.ndarray) -> ChunkResult:
+        """Transcribe one stretch of audio and shift it onto the recording's timeline."""
+        t1 = time.perf_counter()
+        prompted = self._prompt_index in (None, index)
+        rec = recognise(audio, self.engine, self.options if prompted else self._unprompted)
+        if rec.speech and self._prompt_index is None:
+            self._prompt_index = index
+        dt = start / SAMPLE_RATE
+        t = rec.transcript
+        shifted = replace(t, segments=tuple(_shift(s, dt) for s in t.segments),
+                          dropped=tuple(_shift(s, dt) for s in t.dropped))
+        compute = time.perf_counter() - t1
+        self._compute_s += compute
+        return ChunkResult(index, dt, dt + len(audio) / SAMPLE_RATE,
+                           Recognition(shifted, tuple((a + dt, b + dt) for a, b in rec.speech)), compute)
+
+    def _run(self, job: _Job) -> None:
+        if job.kind == "spec":
+            # stale (the chunk closed since) or no longer worth it (more work is waiting)
+            if job.index != self._index or not self._jobs.empty():
+                return
+            self._spec = self._decode(job.index, job.start, job.audio)
+            self._spec_end = len(job.audio)
+            self._spec_count += 1
+            return
+        spec = self._spec
+        if job.kind == "last" and spec is not None and spec.index == job.index:
+            # finish from the speculation: only the audio after it is left
+            self._spec_used = True
+            self._results.append(spec)
+            rest = job.audio[self._spec_end:]
+            if len(rest):
+                self._results.append(self._decode(job.index + 1, job.start + self._spec_end, rest))
+            return
+        self._results.append(self._decode(job.index, job.start, job.audio))
 
     def _work(self) -> None:
         t0 = time.perf_counter()
@@ -238,17 +337,11 @@ class LiveTranscriber:
             job = self._jobs.get()
             if job is None:
                 return
-            index, start, audio = job
-            t1 = time.perf_counter()
+            self._busy = True
             try:
-                rec = recognise(audio, self.engine, self.options)
+                self._run(job)
             except BaseException as exc:  # noqa: BLE001
                 self.error = exc
                 return
-            dt = start / SAMPLE_RATE
-            t = rec.transcript
-            shifted = replace(t, segments=tuple(_shift(s, dt) for s in t.segments),
-                              dropped=tuple(_shift(s, dt) for s in t.dropped))
-            self._results.append(ChunkResult(index, dt, dt + len(audio) / SAMPLE_RATE,
-                                             Recognition(shifted, tuple((a + dt, b + dt) for a, b in rec.speech)),
-                                             time.perf_counter() - t1))
+            finally:
+                self._busy = False

@@ -43,6 +43,37 @@ def base_engine():
     return engine
 
 
+class FakeEngine:
+    """A stand-in engine for unit tests: answers each call with the next enqueued text
+    (one segment over the whole audio) and records the options it was called with."""
+
+    name = "fake"
+    model_name = "fake"
+
+    def __init__(self) -> None:
+        self.queue: list[str] = []
+        self.calls: list = []               # the options of each call
+        self.seconds: list[float] = []      # the length of the audio of each call
+
+    def enqueue(self, *texts: str) -> "FakeEngine":
+        self.queue.extend(texts)
+        return self
+
+    def load(self) -> None:
+        pass
+
+    def transcribe(self, audio, options):  # type: ignore[no-untyped-def]
+        from rehearse.transcript import SAMPLE_RATE, Segment, Transcript
+
+        self.calls.append(options)
+        self.seconds.append(len(audio) / SAMPLE_RATE)
+        text = self.queue.pop(0) if self.queue else ""
+        duration = len(audio) / SAMPLE_RATE
+        segs = (Segment(0.0, duration, text, avg_logprob=-0.2, no_speech_prob=0.05),) if text else ()
+        return Transcript(text=text, segments=segs, language=options.language, duration=duration,
+                          engine=self.name, model=self.model_name)
+
+
 # --------------------------------------------------------------------------- no silent skips in CI
 # A test skips when a system piece is missing (tmux, PulseAudio, root for a
 # tmpfs). On a developer's machine that is a convenience; in CI it would hide

@@ -12,8 +12,8 @@ from rehearse.errors import RehearseError
 from rehearse.live import LiveTranscriber, find_cut
 from rehearse.metrics import cer
 from rehearse.transcribe import recognise
-from rehearse.transcript import SAMPLE_RATE, TranscribeOptions
-from tests.conftest import shared_clip
+from rehearse.transcript import SAMPLE_RATE, ZH_PROMPT, TranscribeOptions
+from tests.conftest import FakeEngine, shared_clip
 
 def _reference() -> str:
     import csv
@@ -55,11 +55,58 @@ def test_find_cut_closes_in_the_middle_of_the_latest_pause():
     assert find_cut(silence) is not None  # no speech at all: closed, so it costs nothing later
 
 
+def test_only_the_first_chunk_with_speech_is_decoded_with_the_prompt():
+    """Like a whole-file decode (faster-whisper prompts only its first window): prompting
+    every short chunk made Whisper loop the prompt instead of transcribing."""
+    audio, _ = _answer()
+    engine = FakeEngine().enqueue(*"一二三四五六七八九十")
+    live = LiveTranscriber(engine, TranscribeOptions(language="zh"), min_chunk_s=6.0, spec_step_s=None).start()
+    block = SAMPLE_RATE // 10
+    silence = np.zeros(7 * SAMPLE_RATE, np.float32)  # closed as a chunk of its own, which never reaches the engine
+    for a in (silence, audio):
+        for i in range(0, len(a), block):
+            live.feed(a[i:i + block])
+    result = live.finish()
+    n = len(engine.calls)
+    assert len(result.chunks) == n + 1 and n >= 3
+    assert [o.prompt for o in engine.calls] == [ZH_PROMPT] + [""] * (n - 1)
+    assert {o.language for o in engine.calls} == {"zh"}
+    assert result.transcript.text == "一二三四五六七八九十"[:n]
+    assert result.chunks[0].recognition.speech == ()  # the silent chunk cost no decode
+
+
+def test_the_last_chunk_is_finished_from_a_speculation():
+    """While the worker is idle it decodes the open chunk up to its latest pause; at the end only
+    the audio after that is left. Speculations overtaken by a normal close are thrown away."""
+    audio, _ = _answer()
+    audio = audio[: -int(0.8 * SAMPLE_RATE)]  # Enter pressed at the last word
+    engine = FakeEngine().enqueue(*(f"<{i}>" for i in range(100)))
+    live = LiveTranscriber(engine, TranscribeOptions(language="zh"), min_chunk_s=14.0).start()
+    block = SAMPLE_RATE // 10
+    for i in range(0, len(audio), block):
+        live.feed(audio[i:i + block])
+        while not live.idle:  # the worker keeps up, as it does in real time
+            time.sleep(0.001)
+    open_s = live._buf_len / SAMPLE_RATE
+    calls_before = len(engine.calls)
+    result = live.finish()
+    assert result.speculation_used and result.speculations >= 3
+    assert len(engine.calls) == calls_before + 1
+    assert engine.seconds[-1] < open_s - 1.0  # only the audio after the speculation was decoded at the end
+    # the kept pieces tile the recording: no thrown-away speculation in the transcript
+    segs = result.transcript.segments
+    assert segs[0].start == 0.0 and abs(segs[-1].end - len(audio) / SAMPLE_RATE) < 1e-6
+    assert all(abs(a.end - b.start) < 1e-6 for a, b in zip(segs, segs[1:]))
+    assert [c.index for c in result.chunks] == list(range(len(result.chunks)))
+    assert len(engine.calls) > len(result.chunks)  # some speculations were overtaken and dropped
+    assert result.compute_s >= sum(c.compute_s for c in result.chunks)
+
+
 @pytest.mark.model
 def test_streamed_transcript_matches_the_whole_file_on_the_recording_timeline(base_engine):
     audio, starts = _answer()
     opts = TranscribeOptions(language="zh")
-    live = LiveTranscriber(base_engine, opts, min_chunk_s=6.0).start()
+    live = LiveTranscriber(base_engine, opts, min_chunk_s=6.0, spec_step_s=None).start()
     live.wait_loaded()
     block = SAMPLE_RATE // 10
     for i in range(0, len(audio), block):

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from rehearse.cli import app
 from rehearse.examples import example_answer
+from rehearse.live import LiveTranscriber
 from rehearse.practice import PracticeOptions, Session
 from rehearse.rubric import load_library
 from rehearse.store import Store
@@ -160,36 +161,47 @@ def test_recordings_folder_default(tmp_path, monkeypatch):
 
 
 class _InterruptingEngine:
-    """The real engine; the user presses Ctrl-C (a real SIGINT) while the last chunk is transcribed."""
+    """The real engine; once armed (the user has stopped and the last chunk is being
+    transcribed), its next call gets a real SIGINT, as if the user pressed Ctrl-C then.
+    Calls before (chunks and speculations decoded while the user speaks) run normally."""
 
-    def __init__(self, engine, after_chunks: int) -> None:
+    def __init__(self, engine) -> None:
         self._e = engine
         self.name, self.model_name = engine.name, engine.model_name
-        self.calls = 0
-        self.after = after_chunks
+        self.armed = False
+        self.interrupted = False
 
     def load(self) -> None:
         self._e.load()
 
     def transcribe(self, audio, options):
-        self.calls += 1
-        if self.calls > self.after:
+        if self.armed and not self.interrupted:
+            self.interrupted = True
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1.0)
         return self._e.transcribe(audio, options)
 
 
-def test_ctrl_c_while_transcribing_keeps_the_attempt_as_not_scored(pulse, tmp_path, base_engine):
+def test_ctrl_c_while_transcribing_keeps_the_attempt_as_not_scored(pulse, tmp_path, base_engine, monkeypatch):
     home = tmp_path
     out = io.StringIO()
-    engine = _InterruptingEngine(base_engine, after_chunks=0)
+    engine = _InterruptingEngine(base_engine)
+    finish = LiveTranscriber.finish
+
+    def armed_finish(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        engine.armed = True
+        return finish(self, *args, **kwargs)
+
+    monkeypatch.setattr(LiveTranscriber, "finish", armed_finish)
     opts = PracticeOptions(speak=False, device="pulse", max_seconds=4, recordings=home / "rec")
     q = load_library().get("moco")
     with Store.open(home / "h.db") as store:
-        player = threading.Timer(0.5, pulse.play, args=[shared_clip("real", "funasr_asr_example.flac")])
+        # 9.7 s of unbroken speech, cut by --max-seconds 4: the last chunk has speech to decode
+        player = threading.Timer(0.5, pulse.play, args=[shared_clip("real", "ljspeech_LJ001-0003.flac")])
         player.start()
         summary = Session(engine, store, opts, Console(file=out, width=120)).run([q])
         (a,) = store.attempts()
+    assert engine.interrupted  # the SIGINT came while the last chunk was being transcribed
     assert summary.interrupted and summary.outcomes[0].status == "not_scored"
     assert a.status == "not_scored" and a.audio_path is not None and a.audio_path.is_file()
     assert f"rehearse score --attempt {a.id}" in out.getvalue()
