@@ -3,46 +3,45 @@
 Blocks of 16 kHz audio arrive (from the recorder's writer thread) through
 :meth:`LiveTranscriber.feed`. They collect into a chunk. Every
 :data:`CHECK_EVERY_S` of new audio, once the chunk is at least
-``min_chunk_s`` long, Silero VAD looks at the chunk: at a pause of at least
-``pause_s`` the chunk is closed in the middle of the pause. A chunk with no
-pause is closed at ``max_chunk_s`` (~25 s, under Whisper's 30 s window),
+``min_chunk_s`` (12 s) long, Silero VAD looks at the chunk: at a pause of at
+least ``pause_s`` the chunk is closed in the middle of the pause. A chunk with
+no pause is closed at ``max_chunk_s`` (~25 s, under Whisper's 30 s window),
 at the widest gap in its second half if there is one.
 
-Each closed chunk is transcribed once, in a background worker
-thread, with the same pipeline as a whole file (:func:`rehearse.transcribe.recognise`:
-silence and VAD guards, language forced, and :func:`~rehearse.transcribe.clean`
-against hallucinations).
+Each closed chunk is transcribed once, in a background worker thread, with
+the same pipeline as a whole file (:func:`rehearse.transcribe.recognise`:
+silence and VAD guards, language forced, :func:`~rehearse.transcribe.clean`
+against hallucinations). Its segments and speech regions are shifted onto the
+recording's timeline. At the end (:meth:`LiveTranscriber.finish`) only the
+last chunk is left to transcribe, and the chunks are merged into one
+:class:`Transcript`.
 
-Only the first chunk with speech is decoded with the prompt (the
-Simplified-Chinese style hint), as in a whole-file decode, where
-faster-whisper prompts only the first 30 s window when
-``condition_on_previous_text`` is off. Prompting every short chunk made
-Whisper base loop the prompt instead of transcribing ("Stable the fusion
-英文术语保留英文术语保留…" for "Stable Diffusion 本质上是一个 latent
-diffusion model"), and chunks of at least 12 s (``min_chunk_s``) give each
-decode enough context: on the three ~2-minute answers of
-``benchmarks/live_latency.py`` the streamed transcript's CER went from
-+0.011 / +0.020 / +0.052 above the whole file's (8 s chunks, every chunk
-prompted) to within ±0.02 of it. Its segments,
-words and speech regions are shifted onto the recording's timeline. At the
-end (:meth:`LiveTranscriber.finish`) only the last chunk is left to
-transcribe, and the chunks are merged into one :class:`Transcript`.
+Two choices keep the streamed transcript as good as the whole file's:
 
-Long chunks decode better but would leave a long last chunk to decode after
-the speaker stops. So while the worker is idle it *speculates*: every
-``spec_step_s`` of new audio it decodes the open chunk up to its latest pause.
-A speculation is thrown away when the chunk closes normally (the whole chunk
-is then decoded with full context); at the end it is kept, and only the audio
-after it is left to decode, so the wait after the last word stays short
-whatever the chunk length.
+* Only the first chunk with speech is decoded with the prompt (the
+  Simplified-Chinese style hint), as in a whole-file decode: faster-whisper
+  prompts only its first 30 s window when ``condition_on_previous_text`` is
+  off. Prompting every short chunk made Whisper base loop the prompt instead
+  of transcribing ("Stable the fusion 英文术语保留英文术语保留…" for "Stable
+  Diffusion 本质上是一个 latent diffusion model").
+* Chunks of at least 12 s give each decode context. With 8 s chunks, each
+  prompted, CER was +0.011 / +0.020 / +0.052 above the whole file's on the
+  three answers of ``benchmarks/live_latency.py``; now it is within ±0.02.
+
+Long chunks would leave a long last chunk to decode after the speaker stops.
+So while the worker is idle it *speculates*: every ``spec_step_s`` of new
+audio it decodes the open chunk up to its latest pause. A speculation is
+thrown away when the chunk closes normally (the whole chunk is then decoded
+with full context). At the end the latest one is kept and only the audio
+after it is decoded, so the wait after the last word stays short whatever the
+chunk length. This costs compute (about 2.5 times the decoding), not latency.
 
 Chunks are decoded without word-level alignment (``word_timestamps=False``):
 with it, faster-whisper re-decodes the fraction of a second after the last
 aligned word as a new 30 s window, and on short chunks that remainder
 hallucinates loops ("我认认认…论论论", up to 224 tokens, then dropped by
-``clean()``) that cost seconds per chunk. Segment times are kept on the
-recording's timeline, and evidence times are placed within the (short)
-segments by the scorer.
+``clean()``) that cost seconds per chunk. Evidence times are placed within
+the (short) segments by the scorer.
 
 The worker loads the model first thing (:meth:`start`), so the model loads
 while the question is being read aloud.
@@ -66,7 +65,7 @@ MIN_CHUNK_S = 12.0
 MAX_CHUNK_S = 25.0
 PAUSE_S = 0.3
 SPEC_STEP_S = 3.0   # speculate on the open chunk every this much new audio (when the worker is idle)
-SPEC_MIN_S = 3.0    # ... once it holds at least this much
+SPEC_MIN_S = 6.0    # ... once it holds at least this much (before, the last chunk is short anyway)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ def test_practice_in_a_terminal_end_to_end(pulse, tmp_path):
         assert "coverage" in screen and "key points" in screen and "transcript" in screen
         assert "First scored attempt at this question." in screen
         latency = float(screen.split("report ")[1].split(" s after you stopped")[0])
+        print(f"tmux e2e: report {latency:.1f} s after Enter")
         t.keys("q", "Enter")
         screen = t.wait_for("EXIT=", 30)
         assert "EXIT=0" in screen and "session summary" in screen and "mean coverage" in screen
