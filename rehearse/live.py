@@ -34,7 +34,8 @@ audio it decodes the open chunk up to its latest pause. A speculation is
 thrown away when the chunk closes normally (the whole chunk is then decoded
 with full context). At the end the latest one is kept and only the audio
 after it is decoded, so the wait after the last word stays short whatever the
-chunk length. This costs compute (about 2.5 times the decoding), not latency.
+chunk length. This costs compute (real-time factor 0.28–0.32 against
+0.09–0.13 without, base on 2 cores), not latency.
 
 Chunks are decoded without word-level alignment (``word_timestamps=False``):
 with it, faster-whisper re-decodes the fraction of a second after the last
@@ -173,8 +174,8 @@ class LiveTranscriber:
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._busy = False
         self._results: list[ChunkResult] = []
-        self._spec: ChunkResult | None = None  # the latest speculation decoded (a prefix of the open chunk)
-        self._spec_end = 0
+        # the latest speculation decoded: a prefix of the open chunk, and its length in samples
+        self._spec: tuple[ChunkResult, int] | None = None
         self._spec_count = 0
         self._spec_used = False
         self._compute_s = 0.0
@@ -307,18 +308,16 @@ class LiveTranscriber:
             # stale (the chunk closed since) or no longer worth it (more work is waiting)
             if job.index != self._index or not self._jobs.empty():
                 return
-            self._spec = self._decode(job.index, job.start, job.audio)
-            self._spec_end = len(job.audio)
+            self._spec = (self._decode(job.index, job.start, job.audio), len(job.audio))
             self._spec_count += 1
             return
-        spec = self._spec
-        if job.kind == "last" and spec is not None and spec.index == job.index:
+        if job.kind == "last" and self._spec is not None and self._spec[0].index == job.index:
             # finish from the speculation: only the audio after it is left
+            spec, covered = self._spec
             self._spec_used = True
             self._results.append(spec)
-            rest = job.audio[self._spec_end:]
-            if len(rest):
-                self._results.append(self._decode(job.index + 1, job.start + self._spec_end, rest))
+            if covered < len(job.audio):
+                self._results.append(self._decode(job.index + 1, job.start + covered, job.audio[covered:]))
             return
         self._results.append(self._decode(job.index, job.start, job.audio))
 
