@@ -181,6 +181,10 @@ class LiveTranscriber:
         self._compute_s = 0.0
         self._worker: threading.Thread | None = None
         self._loaded = threading.Event()
+        # set when the worker has returned. Waiting on this, not on Thread.join(): a join cut
+        # short by Ctrl-C (Python < 3.13) can leave is_alive() False while the thread still
+        # decodes, and a process that exits during a native decode crashes.
+        self._done = threading.Event()
         self.error: BaseException | None = None
         self.load_s = 0.0
         self._finished = False
@@ -270,10 +274,8 @@ class LiveTranscriber:
             if self._buf_len:
                 self._close(np.concatenate(self._buf), self._buf_len, kind="last")
             self._jobs.put(None)
-        assert self._worker is not None
         deadline = None if timeout is None else t0 + timeout
-        while self._worker.is_alive():
-            self._worker.join(0.05)  # short waits so Ctrl-C reaches the main thread
+        while not self._done.wait(0.05):  # short waits so Ctrl-C reaches the main thread
             if deadline is not None and time.perf_counter() > deadline:
                 raise TimeoutError("live transcription did not finish in time")
         if self.error is not None:
@@ -284,6 +286,24 @@ class LiveTranscriber:
         return LiveResult(merge(results, self.options, duration, self.engine), speech, tuple(results),
                           time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
                           self._spec_used)
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop the worker: queued jobs are dropped, and a decode in progress is waited for.
+
+        A native decode cannot be interrupted, and a process that exits during
+        one crashes. So after Ctrl-C, or when a recording is not scored, call
+        this before going on.
+        """
+        self._finished = True
+        try:
+            while True:
+                self._jobs.get_nowait()
+        except queue.Empty:
+            pass
+        self._jobs.put(None)
+        deadline = time.perf_counter() + timeout
+        while self._worker is not None and not self._done.wait(0.05) and time.perf_counter() < deadline:
+            pass
 
     # ---- the worker thread
 
@@ -322,6 +342,12 @@ class LiveTranscriber:
         self._results.append(self._decode(job.index, job.start, job.audio))
 
     def _work(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._done.set()
+
+    def _serve(self) -> None:
         t0 = time.perf_counter()
         try:
             self.engine.load()

@@ -298,6 +298,12 @@ class Session:
     def attempt(self, q: Question, index: int, total: int) -> Outcome:
         """Ask one question, record, transcribe, score, show and store the answer."""
         live = LiveTranscriber(self.engine, options_for(q)).start()  # the model loads while the question is read
+        try:
+            return self._attempt(q, index, total, live)
+        finally:
+            live.close()  # whatever happened, no decode is left running when the process exits
+
+    def _attempt(self, q: Question, index: int, total: int, live: LiveTranscriber) -> Outcome:
         self.console.print(question_panel(q, index, total))
         if self.speaker is not None:
             if self.speaker.available:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 
 import numpy as np
@@ -13,7 +16,7 @@ from rehearse.live import LiveTranscriber, find_cut
 from rehearse.metrics import cer
 from rehearse.transcribe import recognise
 from rehearse.transcript import SAMPLE_RATE, ZH_PROMPT, TranscribeOptions
-from tests.conftest import FakeEngine, shared_clip
+from tests.conftest import ROOT, FakeEngine, shared_clip
 
 def _reference() -> str:
     import csv
@@ -149,3 +152,32 @@ def test_a_missing_model_fails_before_recording():
     live = LiveTranscriber(FasterWhisperEngine("/nonexistent/model"), TranscribeOptions()).start()
     with pytest.raises(RehearseError):
         live.wait_loaded(30)
+
+
+@pytest.mark.model
+def test_ctrl_c_during_the_last_decode_then_exit_does_not_crash():
+    """Ctrl-C cut Thread.join() short, is_alive() then said False while the worker still decoded,
+    and the process crashed on exit (segmentation fault, or "terminate called without an active
+    exception"). Now finish() and close() wait on the worker's own event."""
+    script = textwrap.dedent(f"""
+        import os, signal, threading
+        from rehearse.audio import load_audio
+        from rehearse.engines.faster import FasterWhisperEngine
+        from rehearse.live import LiveTranscriber
+        from rehearse.transcript import TranscribeOptions
+        live = LiveTranscriber(FasterWhisperEngine("base"), TranscribeOptions(language="zh")).start()
+        live.wait_loaded()
+        audio = load_audio({str(shared_clip("real", "ljspeech_LJ001-0003.flac"))!r})
+        for i in range(0, len(audio), 1600):
+            live.feed(audio[i:i + 1600])
+        threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGINT)).start()  # during the last decode
+        try:
+            live.finish()
+        except KeyboardInterrupt:
+            print("interrupted")
+        live.close()
+        print("closed")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["interrupted", "closed"]
