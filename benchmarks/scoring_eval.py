@@ -1,19 +1,32 @@
-"""Precision / recall / F1 of coverage scoring on the labelled evaluation set.
+"""Precision / recall / F1 of coverage scoring on the labelled evaluation sets, per layer.
 
-    python benchmarks/scoring_eval.py                 # typed text only (fast)
-    python benchmarks/scoring_eval.py --audio         # also synthesised audio through Whisper base
-    python benchmarks/scoring_eval.py --audio --engine openai-whisper --model base
-    python benchmarks/scoring_eval.py --verbose       # list every false positive / negative
+    python benchmarks/scoring_eval.py                      # typed text, both sets (fast)
+    python benchmarks/scoring_eval.py --audio              # also speech: synthesised audio → Whisper base
+    python benchmarks/scoring_eval.py --set natural --half dev --errors   # what the dev half still misses
 
-A point is "truly covered" when the labelled elements said are at least half of
-its elements (the same ≥ 0.5 credit rule the scorer uses); it is "predicted
-covered" when the scorer's credit is ≥ 0.5. The baseline is plain substring
-matching of the rubric phrases (case-insensitive), for comparison.
+Sets:
+* ``natural`` (eval/natural/): 96 answers to the shipped questions in the candidate's own words,
+  split by writer into a **dev** half (tuned on) and a **test** half (reported, never tuned on).
+* ``legacy`` (eval/): the older 44 answers to 9 questions (also the development set of the phrases).
+
+Layers (rows): ``substring`` (plain substring match of the rubric phrases, a baseline), ``phrases``
+(the phrase pass: sound-tolerant, negation-aware), ``offline`` (phrases + the meaning pass: the
+default), and with ``--audio --bias`` the offline judge on transcripts decoded with the question's
+vocabulary as hotwords.
+
+A point is "truly covered" when at least half of its labelled elements are said (the scorer's own
+≥ 0.5 credit rule); "predicted covered" when the judge's credit is ≥ 0.5. Errors of the test half
+are never printed unless you pass --reveal-test: read them only after the figures are final.
+
+Audio transcripts are cached in eval/.cache/ by audio hash and decoding options, so a second run
+only re-scores.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import re
 import sys
 import time
@@ -25,12 +38,16 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rehearse.assess import assess_audio, assess_text  # noqa: E402
+from rehearse.assess import assess_transcript, options_for  # noqa: E402
+from rehearse.judges import get_judge  # noqa: E402
 from rehearse.metrics import cer, precision_recall_f1  # noqa: E402
 from rehearse.rubric import Question, load_library  # noqa: E402
 from rehearse.scoring import COVERED_AT  # noqa: E402
+from rehearse.transcript import Transcript  # noqa: E402
 
 EVAL = ROOT / "eval"
+CACHE = EVAL / ".cache" / "transcripts"
+VOICES = ("jm_kumo", "jf_alpha")
 
 
 @dataclass
@@ -53,17 +70,28 @@ class Tally:
         else:
             self.tn += 1
 
-    def line(self, name: str) -> str:
-        p, r, f = precision_recall_f1(self.tp, self.fp, self.fn)
-        return (f"{name:<28} precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}   "
-                f"(tp {self.tp}, fp {self.fp}, fn {self.fn}, tn {self.tn})")
+    def prf(self) -> tuple[float, float, float]:
+        return precision_recall_f1(self.tp, self.fp, self.fn)
 
 
-def element_counts() -> dict[tuple[str, str], int]:
-    """Elements per (question, point) as the labeller saw them (eval/POINTS.md, frozen)."""
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    question: str
+    lang: str
+    kind: str
+    text: str
+    said: dict
+    set: str
+    half: str
+    audio_dir: Path
+
+
+def element_counts(points_md: Path) -> dict[tuple[str, str], int]:
+    """Elements per (question, point) as the writers saw them (the frozen POINTS.md)."""
     counts: dict[tuple[str, str], int] = {}
     qid = ""
-    for line in (EVAL / "POINTS.md").read_text(encoding="utf-8").splitlines():
+    for line in points_md.read_text(encoding="utf-8").splitlines():
         if m := re.match(r"## ([a-z0-9-]+):", line):
             qid = m.group(1)
         elif m := re.match(r"\s+- ([a-z0-9-]+) \((any|all, (\d+) elements)\)", line):
@@ -71,100 +99,156 @@ def element_counts() -> dict[tuple[str, str], int]:
     return counts
 
 
-def truth_covered(question: Question, said: dict[str, list[int]], counts: dict[tuple[str, str], int]) -> dict[str, bool]:
+def load_answers(which: str, half: str) -> tuple[list[Answer], dict[tuple[str, str], int]]:
+    answers: list[Answer] = []
+    counts: dict[tuple[str, str], int] = {}
+    if which in ("natural", "all"):
+        nat = EVAL / "natural"
+        counts.update(element_counts(nat / "POINTS.md"))
+        for h, fname in (("dev", "answers-a.yaml"), ("test", "answers-b.yaml")):
+            if half in (h, "all"):
+                for a in yaml.safe_load((nat / fname).read_text(encoding="utf-8")):
+                    answers.append(Answer(a["id"], a["question"], a["lang"], a["kind"], a["text"], a["said"],
+                                          "natural", h, nat / "audio"))
+    if which in ("legacy", "all"):
+        counts.update(element_counts(EVAL / "POINTS.md"))
+        for a in yaml.safe_load((EVAL / "answers.yaml").read_text(encoding="utf-8")):
+            answers.append(Answer(a["id"], a["question"], a["lang"], a["kind"], a["text"], a["said"],
+                                  "legacy", "dev", EVAL / "audio"))
+    return answers, counts
+
+
+def truth_covered(question: Question, said: dict, counts: dict[tuple[str, str], int]) -> dict[str, bool]:
     """Truly covered points: at least half the labelled elements said."""
     return {p.id: len(said.get(p.id, [])) / counts[(question.id, p.id)] >= COVERED_AT for p in question.points}
 
 
-def baseline_covered(question: Question, text: str) -> dict[str, bool]:
+def substring_covered(question: Question, text: str) -> dict[str, bool]:
     low = text.lower()
-    out = {}
-    for p in question.points:
-        hits = sum(any(ph.lower() in low for ph in g) for g in p.groups)
-        out[p.id] = hits / len(p.groups) >= COVERED_AT
-    return out
+    return {p.id: sum(any(ph.lower() in low for ph in g) for g in p.groups) / len(p.groups) >= COVERED_AT
+            for p in question.points}
 
 
-def load_answers() -> list[dict]:
-    return yaml.safe_load((EVAL / "answers.yaml").read_text(encoding="utf-8"))
+def audio_path(a: Answer, voice: str) -> Path | None:
+    """The clip of an answer in a voice (the legacy set has one voice, in eval/audio/)."""
+    p = a.audio_dir / voice / f"{a.id}.flac" if a.set == "natural" else a.audio_dir / f"{a.id}.flac"
+    return p if p.is_file() else None
+
+
+def transcribe_cached(path: Path, question: Question, engine, beam_size: int, hotwords: bool) -> Transcript:
+    from rehearse.audio import load_audio
+    from rehearse.transcribe import recognise
+
+    opts = options_for(question, beam_size=beam_size, hotwords=hotwords)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([digest, engine.name, engine.model_name, repr(opts)]).encode()).hexdigest()[:20]
+    cached = CACHE / f"{path.stem}-{key}.json"
+    if cached.is_file():
+        return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
+    rec = recognise(load_audio(path), engine, opts)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(rec.transcript.to_dict(), ensure_ascii=False), encoding="utf-8")
+    return rec.transcript
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--audio", action="store_true", help="also score synthesised audio in eval/audio/")
+    ap.add_argument("--set", choices=["natural", "legacy", "all"], default="all")
+    ap.add_argument("--half", choices=["dev", "test", "all"], default="all", help="natural set: which half")
+    ap.add_argument("--audio", action="store_true", help="also score the synthesised audio through Whisper")
+    ap.add_argument("--voices", default=",".join(VOICES), help="natural set: comma-separated voices")
+    ap.add_argument("--bias", action="store_true", help="with --audio: also decode with the question's hotwords")
     ap.add_argument("--engine", default="faster-whisper")
     ap.add_argument("--model", default="base")
     ap.add_argument("--beam-size", type=int, default=5)
     ap.add_argument("--lang", choices=["zh", "en", "all"], default="all")
-    ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--errors", action="store_true", help="list every false positive / negative (dev only)")
+    ap.add_argument("--reveal-test", action="store_true", help="also list the test half's errors")
     args = ap.parse_args(argv)
 
     lib = load_library()
-    answers = [a for a in load_answers() if args.lang == "all" or a["lang"] == args.lang]
-    tallies: dict[str, Tally] = {}
-    counts = element_counts()
+    answers, counts = load_answers(args.set, args.half)
+    answers = [a for a in answers if args.lang == "all" or a.lang == args.lang]
+    judges = {"phrases": get_judge("phrases"), "offline": get_judge("offline")}
+    tallies: dict[tuple[str, str, str, str], Tally] = {}  # (set/half, input, layer, lang)
+    score_times: list[float] = []
 
-    def tally(name: str) -> Tally:
-        return tallies.setdefault(name, Tally())
+    def tally(a: Answer, inp: str, layer: str) -> Tally:
+        return tallies.setdefault((f"{a.set}/{a.half}", inp, layer, a.lang), Tally())
 
-    engine = None
+    def score_all(a: Answer, q: Question, inp: str, transcript: Transcript, layers: dict) -> None:
+        truth = truth_covered(q, a.said, counts)
+        preds = {"substring": substring_covered(q, transcript.text)} if "substring" in layers else {}
+        for name, judge in layers.items():
+            if name == "substring":
+                continue
+            t0 = time.perf_counter()
+            preds[name] = {p.id: p.covered for p in assess_transcript(q, transcript, judge=judge).score.points}
+            if name == "offline":
+                score_times.append(time.perf_counter() - t0)
+        for name, pred in preds.items():
+            for pid, t in truth.items():
+                tally(a, inp, name).add(t, pred[pid], f"{a.id}:{pid}  «{transcript.text[:90]}»")
+
+    text_layers = {"substring": None, **judges}
+    for a in answers:
+        q = lib.get(a.question)
+        score_all(a, q, "text", Transcript.from_text(a.text, a.lang), text_layers)
+
+    cers: list[float] = []
+    audio_s = compute_s = 0.0
     if args.audio:
         from rehearse.engines import get_engine
 
         engine = get_engine(args.engine, args.model)
-        engine.load()  # type: ignore[attr-defined]
-    cers: list[float] = []
-    audio_seconds = compute_seconds = 0.0
-    for a in answers:
-        q = lib.get(a["question"])
-        truth = truth_covered(q, a["said"], counts)
-        text_pred = {p.id: p.covered for p in assess_text(q, a["text"]).score.points}
-        base_pred = baseline_covered(q, a["text"])
-        for pid, t in truth.items():
-            what = f"{a['id']}:{pid}"
-            tally(f"text/{a['lang']}").add(t, text_pred[pid], what)
-            tally(f"text-baseline/{a['lang']}").add(t, base_pred[pid], what)
-        if engine is not None:
-            wav = EVAL / "audio" / f"{a['id']}.flac"
-            if not wav.is_file():
-                print(f"missing audio {wav}: run scripts/synth_speech.py (see eval/README.md)", file=sys.stderr)
-                return 2
-            t0 = time.perf_counter()
-            qa = q if q.language == a["lang"] else Question(**{**q.__dict__, "language": a["lang"]})
-            result = assess_audio(qa, wav, engine, beam_size=args.beam_size)
-            compute_seconds += time.perf_counter() - t0
-            audio_seconds += result.transcript.duration
-            cers.append(cer(a["text"], result.transcript.text))
-            audio_pred = {p.id: p.covered for p in result.score.points}
-            audio_base = baseline_covered(q, result.transcript.text)
-            for pid, t in truth.items():
-                what = f"{a['id']}:{pid}  «{result.transcript.text[:60]}…»"
-                tally(f"audio/{a['lang']}").add(t, audio_pred[pid], what)
-                tally(f"audio-baseline/{a['lang']}").add(t, audio_base[pid], f"{a['id']}:{pid}")
+        engine.load()
+        voices = [v for v in args.voices.split(",") if v]
+        for a in answers:
+            q = lib.get(a.question)
+            qa = q if q.language == a.lang else Question(**{**q.__dict__, "language": a.lang})
+            for voice in (voices if a.set == "natural" else ["kokoro"]):
+                path = audio_path(a, voice)
+                if path is None:
+                    print(f"missing audio for {a.id} ({voice}): see {a.audio_dir}/README or eval/README.md",
+                          file=sys.stderr)
+                    return 2
+                t0 = time.perf_counter()
+                tr = transcribe_cached(path, qa, engine, args.beam_size, hotwords=False)
+                compute_s += time.perf_counter() - t0
+                audio_s += tr.duration
+                cers.append(cer(a.text, tr.text))
+                score_all(a, qa, "speech", tr, text_layers)
+                if args.bias:
+                    trb = transcribe_cached(path, qa, engine, args.beam_size, hotwords=True)
+                    score_all(a, qa, "speech+bias", trb, {"offline": judges["offline"]})
 
-    print(f"evaluation set: {len(answers)} answers, "
-          f"{sum(len(lib.get(a['question']).points) for a in answers)} labelled points")
-    for name in sorted(tallies):
-        print(tallies[name].line(name))
-    for mode in ("text", "text-baseline", "audio", "audio-baseline"):
-        merged = Tally()
-        for name, t in tallies.items():
-            if name.startswith(mode + "/"):
-                merged.tp += t.tp
-                merged.fp += t.fp
-                merged.fn += t.fn
-                merged.tn += t.tn
-        if merged.tp + merged.fp + merged.fn:
-            print(merged.line(f"{mode}/all"))
+    print(f"{len(answers)} answers, {sum(len(lib.get(a.question).points) for a in answers)} labelled points")
+    print(f"{'set/half':<14} {'input':<12} {'layer':<10} {'lang':<4} {'P':>6} {'R':>6} {'F1':>6}   tp/fp/fn")
+    groups: dict[tuple[str, str, str], Tally] = {}
+    for (sh, inp, layer, lang), t in sorted(tallies.items()):
+        for key in ((sh, inp, layer, lang), (sh, inp, layer, "all")):
+            g = groups.setdefault(key, Tally())
+            g.tp, g.fp, g.fn, g.tn = g.tp + t.tp, g.fp + t.fp, g.fn + t.fn, g.tn + t.tn
+    order = {"substring": 0, "phrases": 1, "offline": 2}
+    for (sh, inp, layer, lang), t in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][3] != "all",
+                                                                          kv[0][3], order.get(kv[0][2], 9))):
+        if lang != "all" and args.lang == "all" and len({k[3] for k in groups}) <= 2:
+            continue
+        p, r, f = t.prf()
+        print(f"{sh:<14} {inp:<12} {layer:<10} {lang:<4} {p:6.3f} {r:6.3f} {f:6.3f}   {t.tp}/{t.fp}/{t.fn}")
     if cers:
-        print(f"Whisper {args.engine} {args.model}: mean CER {sum(cers) / len(cers):.3f} on {len(cers)} answers, "
-              f"real-time factor {compute_seconds / audio_seconds:.3f} (incl. VAD and scoring)")
-    if args.verbose:
-        for name in sorted(tallies):
-            if "baseline" in name:
+        print(f"Whisper {args.engine} {args.model}: mean CER {sum(cers) / len(cers):.3f} on {len(cers)} clips"
+              + (f", real-time factor {compute_s / audio_s:.3f}" if compute_s > 1 else " (cached)"))
+    if score_times:
+        score_times.sort()
+        print(f"offline judge: median {1000 * score_times[len(score_times) // 2]:.1f} ms, "
+              f"max {1000 * score_times[-1]:.1f} ms per answer")
+    if args.errors:
+        for (sh, inp, layer, lang), t in sorted(tallies.items()):
+            if layer == "substring" or (sh.endswith("/test") and not args.reveal_test):
                 continue
-            for e in tallies[name].errors:
-                print(f"  {name}: {e}")
+            for e in t.errors:
+                print(f"  {sh} {inp} {layer}: {e}")
     return 0
 
 

@@ -6,14 +6,17 @@ This is the library entry point the CLI (and later the practice loop) calls.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehearse.audio import load_audio
+from rehearse.normalize import is_han
 from rehearse.fluency import Fluency, measure
+from rehearse.judges import Judge, get_judge
 from rehearse.rubric import Question
-from rehearse.scoring import Score, score
+from rehearse.scoring import Score
 from rehearse.transcribe import recognise
 from rehearse.transcript import Engine, TranscribeOptions, Transcript
 
@@ -45,6 +48,7 @@ class Assessment:
             "points": [
                 {"id": p.id, "label": p.label, "covered": p.covered, "credit": p.credit,
                  "status": p.status, "weight": p.weight,
+                 "by": p.by or None,
                  "evidence": p.evidence.to_dict() if p.evidence else None,
                  "missing": list(p.missing)}
                 for p in self.score.points
@@ -66,17 +70,55 @@ class Assessment:
         }
 
 
-def options_for(question: Question, *, beam_size: int = 5) -> TranscribeOptions:
-    """Decoding options for answers to ``question`` (its language forced)."""
-    return TranscribeOptions(language=question.language, beam_size=beam_size)
+def options_for(question: Question, *, beam_size: int = 5, hotwords: bool = False) -> TranscribeOptions:
+    """Decoding options for answers to ``question`` (its language forced).
+
+    ``hotwords``: bias decoding toward the question's English terms (see :func:`question_terms`).
+    """
+    terms = ", ".join(question_terms(question)) if hotwords else None
+    return TranscribeOptions(language=question.language, beam_size=beam_size, hotwords=terms or None)
+
+
+def question_terms(question: Question, limit: int = 16) -> list[str]:
+    """The English technical terms of a question and its rubric, for biasing the decoder.
+
+    Whisper base mangles English terms inside Mandarin ("Info MCLoss" for
+    InfoNCE loss), so these are the words worth hinting: the Latin terms of the
+    question text, then the rubric's Latin phrases of at most three words that
+    are names rather than sentences (no "the", "of", "instead"...), one
+    spelling each, names with a capital or digit first.
+    """
+    from rehearse.normalize import latin_words, normalize
+
+    candidates = [m.group(0).strip() for m in _LATIN_TERM.finditer(question.question)]
+    candidates += [ph for p in question.points for g in p.groups for ph in g]
+    seen: set[str] = set()
+    named, plain = [], []
+    for ph in candidates:
+        words = latin_words(ph)
+        if (not words or any(is_han(c) for c in ph) or "…" in ph or "..." in ph or len(words) > 3
+                or any(w.lower() in _FUNCTION_WORDS for w in words)):
+            continue
+        key = normalize(ph)
+        if key in seen:
+            continue
+        seen.add(key)
+        (named if any(c.isupper() or c.isdigit() for c in ph) else plain).append(ph)
+    return (named + plain)[:limit]
+
+
+_LATIN_TERM = re.compile(r"[0-9]*[A-Za-z][A-Za-z0-9]*(?:[-·][A-Za-z0-9]+|\s[A-Za-z][A-Za-z0-9]*)*")
+_FUNCTION_WORDS = {"the", "a", "an", "of", "to", "is", "it", "and", "or", "with", "without", "instead", "from",
+                   "for", "in", "on", "by", "as", "at", "we", "i", "my", "was", "be", "not", "no", "more", "less"}
 
 
 def assess_transcript(question: Question, transcript: Transcript,
                       speech: tuple[tuple[float, float], ...] | None = None,
-                      audio_path: Path | None = None, timings: dict[str, float] | None = None) -> Assessment:
-    """Score and measure an existing transcript."""
+                      audio_path: Path | None = None, timings: dict[str, float] | None = None,
+                      judge: Judge | None = None) -> Assessment:
+    """Score and measure an existing transcript (``judge``: default the offline one)."""
     t0 = time.perf_counter()
-    sc = score(question, transcript)
+    sc = (judge or get_judge()).judge(question, transcript)
     fl = measure(transcript, speech, target_seconds=question.target_seconds)
     timings = dict(timings or {})
     timings["score_s"] = time.perf_counter() - t0
@@ -84,13 +126,13 @@ def assess_transcript(question: Question, transcript: Transcript,
                       audio_path=audio_path, timings=timings, speech=tuple(speech or ()))
 
 
-def assess_text(question: Question, text: str) -> Assessment:
+def assess_text(question: Question, text: str, judge: Judge | None = None) -> Assessment:
     """Score typed text (no audio, no timing)."""
-    return assess_transcript(question, Transcript.from_text(text.strip(), question.language))
+    return assess_transcript(question, Transcript.from_text(text.strip(), question.language), judge=judge)
 
 
 def assess_audio(question: Question, path: str | os.PathLike[str], engine: Engine, *,
-                 beam_size: int = 5) -> Assessment:
+                 beam_size: int = 5, judge: Judge | None = None) -> Assessment:
     """Load, transcribe, score and measure a recorded answer."""
     t0 = time.perf_counter()
     audio = load_audio(path)
@@ -98,4 +140,5 @@ def assess_audio(question: Question, path: str | os.PathLike[str], engine: Engin
     rec = recognise(audio, engine, options_for(question, beam_size=beam_size))
     t2 = time.perf_counter()
     return assess_transcript(question, rec.transcript, rec.speech if rec.speech else None,
-                             audio_path=Path(path), timings={"load_s": t1 - t0, "transcribe_s": t2 - t1})
+                             audio_path=Path(path), timings={"load_s": t1 - t0, "transcribe_s": t2 - t1},
+                             judge=judge)

@@ -24,9 +24,12 @@ Precision matters more than recall, so:
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from rehearse.normalize import Atom, atomize
@@ -41,6 +44,10 @@ _EN_NEGATION_WORD = re.compile(r"\b(not|no|without|never|don't|doesn't|didn't|is
 _GAP = re.compile(r"…+|\.{3,}")
 GAP_MAX = 10  # characters allowed between the parts of a gap phrase
 _CLAUSE_BREAK = re.compile(r"[，。,.；;！？!?：:]")
+
+#: how close (in words: one per Han character or Latin word) things must be said to count as said
+#: together: a ``near`` group and its point's other groups, the parts of a description, a split gap phrase.
+WINDOW = 24
 
 # A match found only by sound reports a slightly lower similarity than the
 # same match by characters, so reports show it was a homophone.
@@ -114,13 +121,30 @@ class Matcher:
         atoms = self._t.atoms
         n = len(atoms)
         self._starts = [i for i in range(n) if i == 0 or atoms[i].token != atoms[i - 1].token]
+        self._start_set = set(self._starts)
         self._is_end = [False] * (n + 1)
         for i in range(1, n + 1):
             self._is_end[i] = i == n or atoms[i].token != atoms[i - 1].token
+        # the word (token) each character of the text belongs to, or the last one before it
+        self._word_at = [0] * (len(text) + 1)
+        k, last = 0, 0
+        for pos in range(len(text) + 1):
+            while k < n and atoms[k].start <= pos:
+                last = atoms[k].token
+                k += 1
+            self._word_at[pos] = last
+        self._found: dict[str, list[Match]] = {}
 
     @property
     def text(self) -> str:
+        """The text being searched, as given."""
         return self._t.text
+
+    def words_between(self, start: int, end: int) -> int:
+        """How many words (one per Han character or Latin word) ``text[start:end]`` spans."""
+        if end <= start:
+            return 0
+        return self._word_at[end - 1] - self._word_at[start] + 1
 
     def find_all(self, phrase: str) -> list[Match]:
         """Every non-overlapping match of ``phrase``, best first.
@@ -129,6 +153,12 @@ class Matcher:
         parts in order with at most :data:`GAP_MAX` characters between them
         ("预测每一步加入的噪声"); its similarity is the lowest of its parts'.
         """
+        cached = self._found.get(phrase)
+        if cached is None:
+            cached = self._found[phrase] = self._find_all_uncached(phrase)
+        return cached
+
+    def _find_all_uncached(self, phrase: str) -> list[Match]:
         parts = split_gap(phrase)
         if len(parts) == 1:
             return self._find_all(phrase)
@@ -158,19 +188,24 @@ class Matcher:
         it ("不是靠判别器", "we did not use a queue"), unless the phrase itself
         is the negative ("不需要分类器").
         """
-        p = _Atoms(phrase)
+        p = _phrase_atoms(phrase)
         n = len(p.atoms)
         t = self._t
         if n == 0 or not t.atoms:
             return []
         k = allowed_edits(p.han, p.latin)
         total = len(t.atoms)
+        starts: list[int] | set[int] = self._starts
+        if k == 0:  # an exact match by characters or sounds is a match of the sounds string: find those only
+            starts = sorted(self._start_set.intersection(_occurrences(t.sounds, p.sounds)))
+        elif fuzz.partial_ratio(p.sounds, t.sounds) < 100 * (1 - 2 * k / n) - 1:
+            return []  # no window is within k edits (a necessary condition, checked in C)
         neg_in_phrase = sum(p.chars.count(c) for c in _NEGATION_CHARS)
         # Edits a short Han part cannot absorb: its sounds must all be there.
         han_exact = _han_sounds(p.sounds) if allowed_edits(p.han, 0) == 0 else None
         phrase_negative = bool(neg_in_phrase) or bool(_EN_NEGATION_WORD.search(phrase))
         candidates: list[tuple[int, int, int, str]] = []  # (edits, start, end, by)
-        for s in self._starts:
+        for s in starts:
             best_here: tuple[int, int, int, str] | None = None
             for length in range(max(1, n - k), n + k + 1):
                 e = s + length
@@ -216,7 +251,19 @@ class Matcher:
         found = self.find_all(phrase)
         return found[0] if found else None
 
-    def find_any(self, phrases: list[str] | tuple[str, ...]) -> Match | None:
+    def find_near(self, phrases: Sequence[str], anchors: Sequence[tuple[int, int]],
+                  window: int = WINDOW) -> Match | None:
+        """The best match of any phrase within ``window`` words of one of the ``anchors`` (text spans)."""
+        best: Match | None = None
+        for ph in phrases:
+            for m in self.find_all(ph):
+                if not any(self.words_between(min(m.start, a), max(m.end, b)) <= window for a, b in anchors):
+                    continue
+                if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
+                    best = m
+        return best
+
+    def find_any(self, phrases: Sequence[str]) -> Match | None:
         """The best match among several alternative phrases (highest similarity, then earliest)."""
         best: Match | None = None
         for ph in phrases:
@@ -226,6 +273,21 @@ class Matcher:
             if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
                 best = m
         return best
+
+
+@functools.lru_cache(maxsize=50_000)
+def _phrase_atoms(phrase: str) -> _Atoms:
+    """Rubric phrases recur across answers (and the lexicon multiplies them): atomize each once."""
+    return _Atoms(phrase)
+
+
+def _occurrences(text: str, sub: str) -> list[int]:
+    """Every start index of ``sub`` in ``text`` (overlapping)."""
+    out, i = [], text.find(sub)
+    while i >= 0:
+        out.append(i)
+        i = text.find(sub, i + 1)
+    return out
 
 
 def split_gap(phrase: str) -> list[str]:

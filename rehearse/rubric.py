@@ -44,15 +44,35 @@ import yaml
 from rapidfuzz import process
 
 from rehearse.errors import RubricError, UnknownQuestionError
+from rehearse.lexicon import Lexicon, parse_concepts, shipped_lexicon
 from rehearse.matching import split_gap
 from rehearse.normalize import atomize
+from rehearse.yaml_lines import LineList, line_of
+from rehearse.yaml_lines import load as load_yaml
 
 LANGUAGES = ("zh", "en")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_BANK_KEYS = {"title", "language", "tags", "questions", "description"}
+_BANK_KEYS = {"title", "language", "tags", "questions", "description", "concepts"}
 _QUESTION_KEYS = {"id", "question", "language", "tags", "target_seconds", "points",
                   "reference", "draft", "notes"}
-_POINT_KEYS = {"id", "label", "weight", "any", "all", "note"}
+_POINT_KEYS = {"id", "label", "weight", "any", "all", "note", "describe"}
+
+
+@dataclass(frozen=True)
+class PointMeaning:
+    """What the meaning pass may accept for a point besides its literal phrases.
+
+    ``groups``: per phrase group, the rewordings the concept lexicon gives
+    (the group's own phrases excluded); ``descriptions``: ways of saying the
+    point without naming it, each a tuple of parts (each part a tuple of
+    alternatives) that must all be said close together; ``learned``: the
+    user's own wordings, from "I said that" corrections, each worth the whole
+    point.
+    """
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    descriptions: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    learned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +81,8 @@ class Point:
 
     ``groups`` is a tuple of phrase groups: for an ``any`` point a single
     group (covered if any phrase is said); for an ``all`` point one group per
-    required element (partial credit per group said).
+    required element (partial credit per group said). ``meaning`` holds what
+    the second, meaning pass may also accept (:mod:`rehearse.meaning`).
     """
 
     id: str
@@ -69,6 +90,9 @@ class Point:
     groups: tuple[tuple[str, ...], ...]
     mode: str = "any"  # "any" | "all"
     weight: float = 1.0
+    meaning: PointMeaning = PointMeaning()
+    #: indexes of ``all`` groups written ``{near: [...]}``: they count only when said near another group
+    near: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -88,15 +112,13 @@ class Question:
     draft: bool = False
 
     @property
-    def total_weight(self) -> float:
-        return sum(p.weight for p in self.points)
-
-    @property
     def rubric_hash(self) -> str:
         """A short hash of what scoring depends on (points, phrases, weights, language)."""
         payload = {
             "language": self.language,
-            "points": [[p.id, p.mode, p.weight, [list(g) for g in p.groups]] for p in self.points],
+            "points": [[p.id, p.mode, p.weight, [list(g) for g in p.groups], sorted(p.near),
+                        [list(g) for g in p.meaning.groups], [[list(a) for a in d] for d in p.meaning.descriptions],
+                        list(p.meaning.learned)] for p in self.points],
         }
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:16]
@@ -113,53 +135,6 @@ class Bank:
     questions: tuple[Question, ...] = field(default_factory=tuple)
 
 
-# --------------------------------------------------------------------------- YAML with lines
-
-
-class _LineDict(dict):
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _LineList(list):
-    line: int = 0
-    item_lines: list[int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, sequence and key."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    d = _LineDict()
-    d.line = node.start_mark.line + 1
-    d.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) and key is not None:
-            key = str(key)
-        d[key] = loader.construct_object(value_node, deep=True)
-        d.key_lines[key] = key_node.start_mark.line + 1
-    return d
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
-    lst = _LineList(loader.construct_object(child, deep=True) for child in node.value)
-    lst.line = node.start_mark.line + 1
-    lst.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return lst
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
-def _line(obj: Any, key: str | None = None, default: int = 0) -> int:
-    if key is not None and isinstance(obj, _LineDict):
-        return obj.key_lines.get(key, obj.line)
-    return getattr(obj, "line", default)
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -172,23 +147,64 @@ class _Problems:
         self.items.append(f"{self.path}:{line}: {where}{msg}")
 
 
-def _phrases(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, ...] | None:
+def _phrases(value: Any, probs: _Problems, line: int, where: str, lex: Lexicon) -> tuple[str, ...] | None:
+    """A non-empty list of phrases; ``@concept`` references become the concept's wordings."""
     if not isinstance(value, list) or not value:
         probs.add(line, where, "must be a non-empty list of phrases")
         return None
     out: list[str] = []
     for i, ph in enumerate(value):
-        ln = value.item_lines[i] if isinstance(value, _LineList) else line
+        ln = value.item_lines[i] if isinstance(value, LineList) else line
         if isinstance(ph, (int, float)) and not isinstance(ph, bool):
             ph = str(ph)
         if not isinstance(ph, str) or not ph.strip():
             probs.add(ln, where, f"phrase {i + 1} must be non-empty text")
             continue
+        if lex.unknown_refs([ph]):
+            probs.add(ln, where, f"{ph.strip()!r} names no concept (see rehearse/data/concepts.yaml, "
+                                 "or add it under the bank's concepts:)")
+            continue
         if not all(atomize(part) for part in split_gap(ph)) or not split_gap(ph):
             probs.add(ln, where, f"phrase {ph!r} has a part with no letters, digits or Chinese characters")
             continue
-        out.append(ph.strip())
-    return tuple(out) if out else None
+        out.extend(lex.resolve(ph.strip()))
+    return tuple(dict.fromkeys(out)) if out else None
+
+
+def _describe(value: Any, probs: _Problems, line: int, where: str,
+              lex: Lexicon) -> tuple[tuple[tuple[str, ...], ...], ...] | None:
+    """``describe:``: a list of descriptions, each a list of parts (a phrase, or a list of alternatives)."""
+    if not isinstance(value, list) or not value:
+        probs.add(line, where, "must be a non-empty list of descriptions, each a list of parts")
+        return None
+    out = []
+    for i, desc in enumerate(value):
+        ln = value.item_lines[i] if isinstance(value, LineList) else line
+        if not isinstance(desc, list) or not desc:
+            probs.add(ln, where, f"description {i + 1} must be a non-empty list of parts")
+            return None
+        parts = []
+        for j, part in enumerate(desc):
+            pln = desc.item_lines[j] if isinstance(desc, LineList) else ln
+            alts = _phrases(part if isinstance(part, list) else [part], probs, pln,
+                            where + f"description {i + 1} part {j + 1}: ", lex)
+            if alts is None:
+                return None
+            parts.append(alts)
+        out.append(tuple(parts))
+    return tuple(out)
+
+
+def _point_meaning(groups: tuple[tuple[str, ...], ...], describe: tuple[tuple[tuple[str, ...], ...], ...],
+                   lex: Lexicon) -> PointMeaning:
+    """The rewordings the lexicon gives each group, and the descriptions with their parts reworded."""
+
+    def reword(phrases: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w for ph in phrases for w in lex.expand(ph)))
+
+    return PointMeaning(
+        groups=tuple(tuple(w for w in reword(g) if w not in g) for g in groups),
+        descriptions=tuple(tuple(reword(part) for part in d) for d in describe))
 
 
 def _unknown_keys(raw: dict, allowed: set[str], where: str, probs: _Problems) -> bool:
@@ -196,7 +212,7 @@ def _unknown_keys(raw: dict, allowed: set[str], where: str, probs: _Problems) ->
     ok = True
     for key in raw:
         if key not in allowed:
-            probs.add(_line(raw, key), where, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+            probs.add(line_of(raw, key), where, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
             ok = False
     return ok
 
@@ -206,12 +222,12 @@ def _known_keys_and_id(raw: dict, allowed: set[str], where: str, probs: _Problem
     ok = _unknown_keys(raw, allowed, where, probs)
     rid = raw.get("id")
     if not isinstance(rid, str) or not _ID_RE.match(rid):
-        probs.add(_line(raw, "id"), where, "id: required, lower-case letters, digits and hyphens ([a-z0-9-]+)")
+        probs.add(line_of(raw, "id"), where, "id: required, lower-case letters, digits and hyphens ([a-z0-9-]+)")
         ok = False
     return ok
 
 
-def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems) -> Point | None:
+def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexicon) -> Point | None:
     if not isinstance(raw, dict):
         probs.add(line, qwhere, "points: each point must be a mapping with id, label and any/all")
         return None
@@ -220,41 +236,58 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems) -> Point | 
     ok = _known_keys_and_id(raw, _POINT_KEYS, pwhere, probs)
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
-        probs.add(_line(raw, "label"), pwhere, "label: required text")
+        probs.add(line_of(raw, "label"), pwhere, "label: required text")
         ok = False
     weight = raw.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        probs.add(_line(raw, "weight"), pwhere, "weight: must be a positive number")
+        probs.add(line_of(raw, "weight"), pwhere, "weight: must be a positive number")
         ok = False
     has_any, has_all = "any" in raw, "all" in raw
     groups: tuple[tuple[str, ...], ...] = ()
     mode = "any"
+    near: set[int] = set()
     if has_any == has_all:
         probs.add(raw.line, pwhere, "needs exactly one of 'any' or 'all'" +
                   (" (it has both)" if has_any else " (it has neither)"))
         ok = False
     elif has_any:
-        g = _phrases(raw["any"], probs, _line(raw, "any"), pwhere + "any: ")
+        g = _phrases(raw["any"], probs, line_of(raw, "any"), pwhere + "any: ", lex)
         ok = ok and g is not None
         groups = (g,) if g else ()
     else:
         mode = "all"
         value = raw["all"]
         if not isinstance(value, list) or not value:
-            probs.add(_line(raw, "all"), pwhere, "all: must be a non-empty list of phrase lists")
+            probs.add(line_of(raw, "all"), pwhere, "all: must be a non-empty list of phrase lists")
             ok = False
         else:
             gs = []
             for i, grp in enumerate(value):
-                ln = value.item_lines[i] if isinstance(value, _LineList) else _line(raw, "all")
-                g = _phrases(grp, probs, ln, pwhere + f"all[{i + 1}]: ")
+                ln = value.item_lines[i] if isinstance(value, LineList) else line_of(raw, "all")
+                if isinstance(grp, dict):  # {near: [...]}: counts only said near another group
+                    if set(grp) != {"near"}:
+                        probs.add(ln, pwhere, f"all[{i + 1}]: a group is a list of phrases or {{near: [phrases]}}")
+                        ok = False
+                        continue
+                    near.add(i)
+                    grp = grp["near"]
+                g = _phrases(grp, probs, ln, pwhere + f"all[{i + 1}]: ", lex)
                 ok = ok and g is not None
                 if g:
                     gs.append(g)
             groups = tuple(gs)
+            if near and len(near) == len(value):
+                probs.add(line_of(raw, "all"), pwhere, "all: at least one group must not be 'near' (near what?)")
+                ok = False
+    describe: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    if "describe" in raw:
+        d = _describe(raw["describe"], probs, line_of(raw, "describe"), pwhere + "describe: ", lex)
+        ok = ok and d is not None
+        describe = d or ()
     if not ok:
         return None
-    return Point(id=pid, label=label.strip(), groups=groups, mode=mode, weight=float(weight))
+    return Point(id=pid, label=label.strip(), groups=groups, mode=mode, weight=float(weight),
+                 meaning=_point_meaning(groups, describe, lex), near=frozenset(near))
 
 
 def _str_list(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, ...]:
@@ -267,7 +300,7 @@ def _str_list(value: Any, probs: _Problems, line: int, where: str) -> tuple[str,
 
 
 def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, ...],
-                    bank_id: str, probs: _Problems) -> Question | None:
+                    bank_id: str, probs: _Problems, lex: Lexicon) -> Question | None:
     if not isinstance(raw, dict):
         probs.add(line, "", "questions: each question must be a mapping")
         return None
@@ -276,35 +309,35 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
     ok = _known_keys_and_id(raw, _QUESTION_KEYS, where, probs)
     text = raw.get("question")
     if not isinstance(text, str) or not text.strip():
-        probs.add(_line(raw, "question"), where, "question: required text")
+        probs.add(line_of(raw, "question"), where, "question: required text")
         ok = False
     lang = raw.get("language", bank_lang)
     if lang not in LANGUAGES:
-        probs.add(_line(raw, "language"), where, f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        probs.add(line_of(raw, "language"), where, f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
         ok = False
     draft = raw.get("draft", False)
     if not isinstance(draft, bool):
-        probs.add(_line(raw, "draft"), where, "draft: must be true or false")
+        probs.add(line_of(raw, "draft"), where, "draft: must be true or false")
         ok = False
     target = raw.get("target_seconds")
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0):
-        probs.add(_line(raw, "target_seconds"), where, "target_seconds: must be a positive number")
+        probs.add(line_of(raw, "target_seconds"), where, "target_seconds: must be a positive number")
         ok = False
     reference = raw.get("reference", "")
     if not isinstance(reference, str):
-        probs.add(_line(raw, "reference"), where, "reference: must be text")
+        probs.add(line_of(raw, "reference"), where, "reference: must be text")
         ok = False
-    tags = _str_list(raw.get("tags"), probs, _line(raw, "tags"), where + "tags: ")
+    tags = _str_list(raw.get("tags"), probs, line_of(raw, "tags"), where + "tags: ")
     raw_points = raw.get("points", [] if draft is True else None)
     points: list[Point] = []
     if not isinstance(raw_points, list) or (not raw_points and draft is not True):
-        probs.add(_line(raw, "points"), where, "points: required, a non-empty list (or mark the question draft: true)")
+        probs.add(line_of(raw, "points"), where, "points: required, a non-empty list (or mark the question draft: true)")
         ok = False
     else:
         seen: set[str] = set()
         for i, rp in enumerate(raw_points):
-            ln = raw_points.item_lines[i] if isinstance(raw_points, _LineList) else raw.line
-            pt = _parse_point(rp, ln, where, probs)
+            ln = raw_points.item_lines[i] if isinstance(raw_points, LineList) else raw.line
+            pt = _parse_point(rp, ln, where, probs, lex)
             if pt is None:
                 ok = False
                 continue
@@ -325,7 +358,7 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
     """Parse and validate bank text. Returns the bank (None if invalid) and every problem."""
     probs = _Problems(path)
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -338,22 +371,27 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
     _unknown_keys(data, _BANK_KEYS, "", probs)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        probs.add(_line(data, "title"), "", "title: required text")
+        probs.add(line_of(data, "title"), "", "title: required text")
     lang = data.get("language", "zh")
     if lang not in LANGUAGES:
-        probs.add(_line(data, "language"), "", f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        probs.add(line_of(data, "language"), "", f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
         lang = "zh"
-    bank_tags = _str_list(data.get("tags"), probs, _line(data, "tags"), "tags: ")
+    bank_tags = _str_list(data.get("tags"), probs, line_of(data, "tags"), "tags: ")
+    lex = shipped_lexicon()
+    if "concepts" in data:
+        own, problems = parse_concepts(data["concepts"], str(path), line_of)
+        probs.items.extend(problems)
+        lex = lex.merged(own)
     raw_qs = data.get("questions")
     questions: list[Question] = []
     bank_id = path.stem
     if not isinstance(raw_qs, list) or not raw_qs:
-        probs.add(_line(data, "questions"), "", "questions: required, a non-empty list")
+        probs.add(line_of(data, "questions"), "", "questions: required, a non-empty list")
     else:
         seen: dict[str, int] = {}
         for i, rq in enumerate(raw_qs):
-            ln = raw_qs.item_lines[i] if isinstance(raw_qs, _LineList) else 1
-            q = _parse_question(rq, ln, lang, bank_tags, bank_id, probs)
+            ln = raw_qs.item_lines[i] if isinstance(raw_qs, LineList) else 1
+            q = _parse_question(rq, ln, lang, bank_tags, bank_id, probs, lex)
             if q is None:
                 continue
             if q.id in seen:

@@ -7,6 +7,7 @@ covered when its credit is at least 0.5.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rehearse.matching import Match, Matcher
@@ -30,6 +31,7 @@ class Evidence:
     by: str = "chars"
 
     def to_dict(self) -> dict:
+        """The evidence as JSON (``by``: chars, sound, meaning, learned or llm)."""
         return {"text": self.text, "phrase": self.phrase, "similarity": self.similarity,
                 "start": self.start, "end": self.end, "by": self.by}
 
@@ -45,6 +47,8 @@ class PointResult:
     evidence: Evidence | None
     groups: tuple[Evidence | None, ...] = ()
     missing: tuple[str, ...] = ()  # for `all` points: the first phrase of each group not said
+    #: which pass decided it was covered: "phrase", "meaning", "learned", "llm"; "" when it was not
+    by: str = ""
 
     @property
     def covered(self) -> bool:
@@ -110,7 +114,8 @@ def char_times(transcript: Transcript) -> list[tuple[float, float]]:
     return times
 
 
-def _evidence(match: Match, times: list[tuple[float, float]] | None) -> Evidence:
+def evidence_from(match: Match, times: list[tuple[float, float]] | None) -> Evidence:
+    """Evidence for a match, timed from ``times`` (per character) when there are any."""
     start = end = None
     if times and match.end > match.start:
         start = round(times[match.start][0], 2)
@@ -119,29 +124,62 @@ def _evidence(match: Match, times: list[tuple[float, float]] | None) -> Evidence
                     start=start, end=end, char_start=match.start, char_end=match.end, by=match.by)
 
 
-def score_point(point: Point, matcher: Matcher, times: list[tuple[float, float]] | None) -> PointResult:
-    """Score one point against a prepared matcher."""
-    found = [matcher.find_any(group) for group in point.groups]
-    evidence = tuple(_evidence(m, times) if m else None for m in found)
+def fill_groups(point: Point, matcher: Matcher, alternatives: Sequence[Sequence[str]],
+                found: Sequence[tuple[int, int] | None]) -> list[Match | None]:
+    """Matches for the groups of ``point`` not yet ``found`` (the text spans of those already said).
+
+    A plain group takes its best match anywhere; a ``near`` group (a word that
+    only means the point in company, like 编码器 for a momentum encoder) only a
+    match within :data:`~rehearse.matching.WINDOW` words of another group said.
+    """
+    new: list[Match | None] = [None] * len(alternatives)
+    for i, alts in enumerate(alternatives):
+        if found[i] is None and i not in point.near and alts:
+            new[i] = matcher.find_any(alts)
+    anchors = [s for i, s in enumerate(found) if s is not None and i not in point.near]
+    anchors += [(m.start, m.end) for m in new if m is not None]
+    for i in sorted(point.near):
+        if found[i] is None and anchors and alternatives[i]:
+            new[i] = matcher.find_near(alternatives[i], anchors)
+    return new
+
+
+def point_result(point: Point, evidence: Sequence[Evidence | None], by: str) -> PointResult:
+    """The verdict from the evidence of each group (``by``: the pass that found what was not found before)."""
     said = [e for e in evidence if e is not None]
     if point.mode == "any":
         credit = 1.0 if said else 0.0
+        best = max(said, key=lambda e: e.similarity) if said else None
     else:
         credit = len(said) / len(point.groups) if point.groups else 0.0
-    best = max(said, key=lambda e: e.similarity) if said else None
-    if point.mode == "all" and said:
-        best = min(said, key=lambda e: e.char_start)
+        best = min(said, key=lambda e: e.char_start) if said else None
     missing = tuple(g[0] for g, e in zip(point.groups, evidence) if e is None) if point.mode == "all" else ()
     return PointResult(id=point.id, label=point.label, weight=point.weight, credit=round(credit, 4),
-                       evidence=best, groups=evidence if point.mode == "all" else (), missing=missing)
+                       evidence=best, groups=tuple(evidence) if point.mode == "all" else (), missing=missing,
+                       by=by if credit >= COVERED_AT else "")
 
 
-def score(question: Question, transcript: Transcript) -> Score:
-    """Score a transcript against a question's rubric."""
-    matcher = Matcher(transcript.text)
-    timed = any(s.end > 0 for s in transcript.segments) and transcript.engine != "text"
-    times = char_times(transcript) if timed else None
-    results = tuple(score_point(p, matcher, times) for p in question.points)
+def score_point(point: Point, matcher: Matcher, times: list[tuple[float, float]] | None) -> PointResult:
+    """Score one point by its literal phrases against a prepared matcher."""
+    found = fill_groups(point, matcher, point.groups, [None] * len(point.groups))
+    return point_result(point, [evidence_from(m, times) if m else None for m in found], "phrase")
+
+
+def coverage_of(results: tuple[PointResult, ...]) -> float:
+    """Σ weight·credit / Σ weight, rounded to 4 places (0 with no points)."""
     total = sum(r.weight for r in results)
-    coverage = sum(r.weight * r.credit for r in results) / total if total else 0.0
-    return Score(question=question, coverage=round(coverage, 4), points=results)
+    return round(sum(r.weight * r.credit for r in results) / total, 4) if total else 0.0
+
+
+def timing(transcript: Transcript) -> list[tuple[float, float]] | None:
+    """Per-character times of a transcript, or None for typed text (no timing)."""
+    timed = any(s.end > 0 for s in transcript.segments) and transcript.engine != "text"
+    return char_times(transcript) if timed else None
+
+
+def score(question: Question, transcript: Transcript, matcher: Matcher | None = None) -> Score:
+    """Score a transcript against a question's rubric: the phrase pass."""
+    matcher = matcher or Matcher(transcript.text)
+    times = timing(transcript)
+    results = tuple(score_point(p, matcher, times) for p in question.points)
+    return Score(question=question, coverage=coverage_of(results), points=results)

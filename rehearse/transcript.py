@@ -114,6 +114,8 @@ class TranscribeOptions:
     beam_size: int = 5
     word_timestamps: bool = True
     initial_prompt: str | None = None
+    #: terms to bias every window of decoding toward (faster-whisper ``hotwords``), e.g. the question's vocabulary
+    hotwords: str | None = None
     vad_filter: bool = True
     temperature: tuple[float, ...] = field(default=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0))
 

@@ -46,6 +46,7 @@ class FasterWhisperEngine:
             beam_size=options.beam_size,
             temperature=list(options.temperature),
             initial_prompt=options.prompt or None,
+            hotwords=options.hotwords or None,
             word_timestamps=options.word_timestamps,
             condition_on_previous_text=False,
             vad_filter=options.vad_filter,

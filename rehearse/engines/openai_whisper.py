@@ -136,7 +136,8 @@ class OpenAIWhisperEngine:
             beam_size=beam,
             best_of=beam,  # candidates when falling back to sampling (t > 0)
             temperature=tuple(options.temperature),
-            initial_prompt=options.prompt or None,
+            # openai-whisper has no hotwords: they join the prompt (first window only)
+            initial_prompt=" ".join(p for p in (options.prompt, options.hotwords) if p) or None,
             word_timestamps=options.word_timestamps,
             condition_on_previous_text=False,
             fp16=False,

@@ -1,0 +1,110 @@
+"""The meaning pass: key points said in other words.
+
+The phrase pass (:mod:`rehearse.scoring`) finds the rubric's own phrases. This
+second pass looks again, for every point not yet fully covered, at what the
+rubric knows beyond its literal phrases (:class:`rehearse.rubric.PointMeaning`):
+
+* **rewordings** from the concept lexicon (:mod:`rehearse.lexicon`): 冻住 or
+  参数不更新 where the rubric says 冻结;
+* **halves said apart**: the parts of a gap phrase (``预测…噪声``) said in either
+  order anywhere within :data:`WINDOW` words of each other, not only 10
+  characters apart;
+* **descriptions**: the parts of a ``describe:`` entry all said within
+  :data:`WINDOW` words ("key 编码器 … 慢慢地跟着 query 编码器" for a momentum encoder);
+* **learned wordings**: the user's own words, from "I said that" corrections.
+
+Every part is found by the same matcher as the phrases, so it is sound-tolerant
+and a negated part ("不是冻结的") does not count. A point covered here reports
+``by = "meaning"`` (or ``"learned"``) with the span of the transcript that
+expressed it and its time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rehearse.matching import WINDOW, Match, Matcher, split_gap
+from rehearse.rubric import Point, Question
+from rehearse.scoring import PointResult, Score, coverage_of, evidence_from, fill_groups, point_result
+
+def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW) -> Match | None:
+    """The tightest span holding a match of every part (any order) within ``window`` words."""
+    found: list[list[Match]] = []
+    for alts in parts:
+        ms = [m for ph in alts for m in matcher.find_all(ph)]
+        if not ms:
+            return None
+        found.append(ms)
+    best: tuple[int, Match] | None = None
+    for combo in itertools.product(*found):
+        spans = sorted((m.start, m.end) for m in combo)
+        if any(b[0] < a[1] for a, b in zip(spans, spans[1:])):
+            continue  # two parts on the same words
+        start, end = spans[0][0], max(e for _, e in spans)
+        width = matcher.words_between(start, end)
+        if width > window or (best is not None and width >= best[0]):
+            continue
+        phrase = " + ".join(m.phrase for m in sorted(combo, key=lambda m: m.start))
+        best = (width, Match(phrase=phrase, text=matcher.text[start:end], start=start, end=end,
+                             similarity=min(m.similarity for m in combo), edits=sum(m.edits for m in combo),
+                             by="meaning"))
+    return best[1] if best else None
+
+
+def _split_gaps(matcher: Matcher, phrases: Sequence[str]) -> Match | None:
+    """A gap phrase (``预测…噪声``) whose parts were said apart, in either order."""
+    for ph in phrases:
+        parts = split_gap(ph)
+        if len(parts) > 1:
+            m = _near(matcher, [[p] for p in parts])
+            if m is not None:
+                return m
+    return None
+
+
+def _whole(point: Point, matcher: Matcher) -> Match | None:
+    """A learned wording or a description, either of which is worth the whole point."""
+    for ph in point.meaning.learned:
+        m = matcher.find(ph)
+        if m is not None:
+            return replace(m, by="learned")
+    for desc in point.meaning.descriptions:
+        m = _near(matcher, desc)
+        if m is not None:
+            return m
+    return None
+
+
+def review_point(point: Point, result: PointResult, matcher: Matcher,
+                 times: list[tuple[float, float]] | None) -> PointResult:
+    """The verdict on one point after the meaning pass (unchanged when it finds nothing new)."""
+    if result.credit >= 1.0:
+        return result
+    whole = _whole(point, matcher)
+    if whole is not None:
+        ev = evidence_from(whole, times)
+        return point_result(point, [ev] * len(point.groups), whole.by)
+    old = list(result.groups) if point.mode == "all" else [result.evidence]
+    spans = [(e.char_start, e.char_end) if e is not None else None for e in old]
+    reworded = [(point.groups[i] if i in point.near else ()) + (point.meaning.groups[i] if point.meaning.groups else ())
+                for i in range(len(point.groups))]
+    found = fill_groups(point, matcher, reworded, spans)
+    for i, m in enumerate(found):
+        if m is None and spans[i] is None and i not in point.near:
+            found[i] = _split_gaps(matcher, tuple(point.groups[i]) + tuple(reworded[i]))
+    if all(m is None for m in found):
+        return result
+    evidence = [e if e is not None else (evidence_from(replace(m, by="meaning"), times) if m else None)
+                for e, m in zip(old, found)]
+    new = point_result(point, evidence, "meaning")
+    return replace(new, by=result.by) if result.covered else new
+
+
+def review(question: Question, score: Score, matcher: Matcher,
+           times: list[tuple[float, float]] | None) -> Score:
+    """``score`` with every point re-examined by meaning; coverage recomputed."""
+    points = tuple(review_point(p, r, matcher, times) for p, r in zip(question.points, score.points))
+    return replace(score, points=points, coverage=coverage_of(points))
+
