@@ -11,6 +11,9 @@ under a top-level ``concepts:`` key, in the same format::
     concepts:
       - id: freeze                       # [a-z0-9-]+
         say: [冻结, 冻住, 参数不更新, freeze, frozen]
+      - id: drop
+        say: [丢弃, 丢掉, 去掉, drop]
+        alone: false                     # too general to stand alone: reworded only inside longer phrases
 
 A concept with the id of a shipped one adds wordings to it. In rubric phrases
 and descriptions, ``@freeze`` stands for every wording of the concept.
@@ -33,7 +36,7 @@ from rehearse.normalize import atomize
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REF_RE = re.compile(r"^@([a-z0-9]+(?:-[a-z0-9]+)*)$")
-MAX_VARIANTS = 48  # per phrase: a phrase with several concepts expands to at most this many wordings
+MAX_VARIANTS = 200  # per phrase: a phrase with several concepts expands to at most this many wordings
 
 
 def shipped_lexicon_path() -> Path:
@@ -43,22 +46,29 @@ def shipped_lexicon_path() -> Path:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Concepts by id, each a tuple of equivalent wordings (first = the canonical one)."""
+    """Concepts by id, each a tuple of equivalent wordings (first = the canonical one).
+
+    ``partial``: the ids of concepts too general to stand alone (``alone: false``):
+    a phrase that *is* one of their wordings is not reworded, only longer phrases
+    containing one are (丢弃条件 → 去掉条件, but 丢弃 never becomes a bare "drop").
+    """
 
     concepts: Mapping[str, tuple[str, ...]]
+    partial: frozenset[str] = frozenset()
 
     def __hash__(self) -> int:  # concepts is a dict; hash what it holds
-        return hash(tuple(sorted(self.concepts.items())))
+        return hash((tuple(sorted(self.concepts.items())), self.partial))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Lexicon) and dict(self.concepts) == dict(other.concepts)
+        return (isinstance(other, Lexicon) and dict(self.concepts) == dict(other.concepts)
+                and self.partial == other.partial)
 
-    def merged(self, extra: Mapping[str, tuple[str, ...]]) -> "Lexicon":
+    def merged(self, extra: "Lexicon") -> "Lexicon":
         """This lexicon with ``extra``'s concepts added (wordings of a shared id are joined)."""
         out = {k: tuple(v) for k, v in self.concepts.items()}
-        for cid, words in extra.items():
+        for cid, words in extra.concepts.items():
             out[cid] = tuple(dict.fromkeys(out.get(cid, ()) + tuple(words)))
-        return Lexicon(out)
+        return Lexicon(out, self.partial | extra.partial)
 
     def resolve(self, phrase: str) -> tuple[str, ...]:
         """``@id`` → every wording of that concept; any other phrase → itself."""
@@ -86,6 +96,9 @@ def _expand(lex: Lexicon, phrase: str) -> tuple[str, ...]:
     resolved = lex.resolve(phrase)
     if resolved != (phrase,):
         return resolved
+    owner = _owner_of(lex, phrase.strip().lower())
+    if owner is not None and owner in lex.partial:
+        return (phrase,)
     slots: list[tuple[int, int, tuple[str, ...]]] = []  # (start, end, alternatives) in phrase
     taken: list[tuple[int, int]] = []
     for words in _by_length(lex):
@@ -95,7 +108,7 @@ def _expand(lex: Lexicon, phrase: str) -> tuple[str, ...]:
                 if any(s < te and ts < e for ts, te in taken):
                     continue
                 taken.append((s, e))
-                slots.append((s, e, lex.concepts[_owner(lex, word)]))
+                slots.append((s, e, lex.concepts[_owner_of(lex, word.lower())]))
     if not slots:
         return (phrase,)
     slots.sort()
@@ -120,12 +133,14 @@ def _by_length(lex: Lexicon) -> list[list[str]]:
     return [list(g) for _, g in itertools.groupby(words, key=len)]
 
 
-@functools.lru_cache(maxsize=4096)
-def _owner(lex: Lexicon, word: str) -> str:
-    for cid, words in lex.concepts.items():
-        if word in words:
-            return cid
-    raise KeyError(word)
+@functools.lru_cache(maxsize=64)
+def _owners(lex: Lexicon) -> dict[str, str]:
+    """Each wording (lower case) → its concept id."""
+    return {w.lower(): cid for cid, words in lex.concepts.items() for w in words}
+
+
+def _owner_of(lex: Lexicon, word: str) -> str | None:
+    return _owners(lex).get(word)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -136,19 +151,24 @@ def _word_pattern(word: str) -> re.Pattern[str]:
     return re.compile(left + esc + right, re.IGNORECASE)
 
 
-def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[Lexicon, list[str]]:
     """Validate a ``concepts:`` list. Returns the concepts and every problem (``where`` prefixes each)."""
     problems: list[str] = []
     out: dict[str, tuple[str, ...]] = {}
+    partial: set[str] = set()
 
     def line(obj: Any) -> int:
         return line_of(obj) if line_of else 0
 
     if not isinstance(raw, list):
-        return out, [f"{where}:{line(raw)}: concepts: must be a list of {{id, say}} entries"]
+        return Lexicon({}), [f"{where}:{line(raw)}: concepts: must be a list of {{id, say}} entries"]
     for item in raw:
-        if not isinstance(item, dict) or set(item) - {"id", "say", "note"}:
-            problems.append(f"{where}:{line(item)}: concepts: each entry has id and say (and an optional note)")
+        if not isinstance(item, dict) or set(item) - {"id", "say", "alone", "note"}:
+            problems.append(f"{where}:{line(item)}: concepts: each entry has id and say "
+                            "(and optionally alone: false, note)")
+            continue
+        if not isinstance(item.get("alone", True), bool):
+            problems.append(f"{where}:{line(item)}: concepts: alone must be true or false")
             continue
         cid, say = item.get("id"), item.get("say")
         if not isinstance(cid, str) or not _ID_RE.match(cid):
@@ -167,7 +187,15 @@ def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[dict[str,
             problems.append(f"{where}:{line(item)}: concept '{cid}': duplicate id")
             continue
         out[cid] = tuple(dict.fromkeys(words))
-    return out, problems
+        if item.get("alone", True) is False:
+            partial.add(cid)
+    seen: dict[str, str] = {}
+    for cid, words in out.items():
+        for w in words:
+            other = seen.setdefault(w.lower(), cid)
+            if other != cid:
+                problems.append(f"{where}: concept '{cid}': say: {w!r} is already a wording of '{other}'")
+    return Lexicon(out, frozenset(partial)), problems
 
 
 @functools.lru_cache(maxsize=1)
@@ -177,7 +205,7 @@ def shipped_lexicon() -> Lexicon:
     if not path.is_file():
         return Lexicon({})
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    concepts, problems = parse_concepts(data.get("concepts", []), str(path))
+    lexicon, problems = parse_concepts(data.get("concepts", []), str(path))
     if problems:
         raise RubricError(problems)
-    return Lexicon(concepts)
+    return lexicon

@@ -33,21 +33,25 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from rehearse.normalize import Atom, atomize
+from rehearse.normalize import is_han as _is_han_char
 
 _SOUND_SYMBOLS: dict[str, str] = {}
 
 _NEGATION_CHARS = "不没无非未"
 # Negation cues that, just before a phrase in the same clause, mean it was not claimed.
-_ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加)[^，。,.；;！？!?]{0,6}$")
-_EN_NEGATION_WORD = re.compile(r"\b(not|no|without|never|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
+_ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加|不经过|不通过|不在|不再|不涉及|"
+                          r"不包括|不带|从来不|从不|never)[^，。,.；;！？!?]{0,6}$")
+_EN_NEGATION_WORD = re.compile(r"\b(not|no|non|without|never|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
                                re.IGNORECASE)
 _GAP = re.compile(r"…+|\.{3,}")
 GAP_MAX = 10  # characters allowed between the parts of a gap phrase
 _CLAUSE_BREAK = re.compile(r"[，。,.；;！？!?：:]")
 
 #: how close (in words: one per Han character or Latin word) things must be said to count as said
-#: together: a ``near`` group and its point's other groups, the parts of a description, a split gap phrase.
+#: together: the parts of a description or of a split gap phrase (about a clause)...
 WINDOW = 24
+#: ...and a ``near`` group and its point's other groups (about a sentence)
+NEAR_WINDOW = 40
 
 # A match found only by sound reports a slightly lower similarity than the
 # same match by characters, so reports show it was a homophone.
@@ -133,7 +137,7 @@ class Matcher:
                 last = atoms[k].token
                 k += 1
             self._word_at[pos] = last
-        self._found: dict[str, list[Match]] = {}
+        self._found: dict[tuple[str, bool], list[Match]] = {}
 
     @property
     def text(self) -> str:
@@ -146,28 +150,28 @@ class Matcher:
             return 0
         return self._word_at[end - 1] - self._word_at[start] + 1
 
-    def find_all(self, phrase: str) -> list[Match]:
+    def find_all(self, phrase: str, strict: bool = False) -> list[Match]:
         """Every non-overlapping match of ``phrase``, best first.
 
         A phrase with a gap, ``预测…噪声`` (or ``预测...噪声``), matches its
         parts in order with at most :data:`GAP_MAX` characters between them
         ("预测每一步加入的噪声"); its similarity is the lowest of its parts'.
         """
-        cached = self._found.get(phrase)
+        cached = self._found.get((phrase, strict))
         if cached is None:
-            cached = self._found[phrase] = self._find_all_uncached(phrase)
+            cached = self._found[(phrase, strict)] = self._find_all_uncached(phrase, strict)
         return cached
 
-    def _find_all_uncached(self, phrase: str) -> list[Match]:
+    def _find_all_uncached(self, phrase: str, strict: bool) -> list[Match]:
         parts = split_gap(phrase)
         if len(parts) == 1:
-            return self._find_all(phrase)
+            return self._find_all(phrase, strict=strict)
         found: list[Match] = []
-        firsts = self._find_all(parts[0])
+        firsts = self._find_all(parts[0], strict=strict)
         for first in sorted(firsts, key=lambda m: m.start):
             chain = [first]
             for part in parts[1:]:
-                nxt = [m for m in self._find_all(part, negation=False)
+                nxt = [m for m in self._find_all(part, negation=False, strict=strict)
                        if 0 <= m.start - chain[-1].end <= GAP_MAX]
                 if not nxt:
                     break
@@ -180,7 +184,7 @@ class Matcher:
                                    edits=sum(m.edits for m in chain), by=by))
         return sorted(found, key=lambda m: (-m.similarity, m.start))
 
-    def _find_all(self, phrase: str, negation: bool = True) -> list[Match]:
+    def _find_all(self, phrase: str, negation: bool = True, strict: bool = False) -> list[Match]:
         """Every non-overlapping match of a phrase without gaps, best first.
 
         A match is dropped when the phrase has a negation (不, 没, 无, 非, 未)
@@ -193,7 +197,7 @@ class Matcher:
         t = self._t
         if n == 0 or not t.atoms:
             return []
-        k = allowed_edits(p.han, p.latin)
+        k = allowed_edits(p.han, 0 if strict else p.latin)  # strict: English exactly, Han by sound
         total = len(t.atoms)
         starts: list[int] | set[int] = self._starts
         if k == 0:  # an exact match by characters or sounds is a match of the sounds string: find those only
@@ -203,7 +207,8 @@ class Matcher:
         neg_in_phrase = sum(p.chars.count(c) for c in _NEGATION_CHARS)
         # Edits a short Han part cannot absorb: its sounds must all be there.
         han_exact = _han_sounds(p.sounds) if allowed_edits(p.han, 0) == 0 else None
-        phrase_negative = bool(neg_in_phrase) or bool(_EN_NEGATION_WORD.search(phrase))
+        en_negative = bool(_EN_NEGATION_WORD.search(phrase))
+        phrase_negative = bool(neg_in_phrase) or en_negative
         candidates: list[tuple[int, int, int, str]] = []  # (edits, start, end, by)
         for s in starts:
             best_here: tuple[int, int, int, str] | None = None
@@ -238,6 +243,8 @@ class Matcher:
             start, end = t.atoms[s].start, t.atoms[e - 1].end
             if negation and not phrase_negative and is_negated(t.text, start):
                 continue
+            if en_negative and not _EN_NEGATION_WORD.search(t.text[start:end]):
+                continue  # "no classifier" is not "So classifier": a negative phrase needs its negation said
             taken.append((s, e))
             similarity = 1.0 - d / max(n, e - s)
             if by == "sound":  # same sounds, other characters: say so in the figure
@@ -246,28 +253,28 @@ class Matcher:
                                  similarity=round(similarity, 3), edits=d, by=by))
         return matches
 
-    def find(self, phrase: str) -> Match | None:
+    def find(self, phrase: str, strict: bool = False) -> Match | None:
         """The best match of ``phrase`` in the text (earliest among equals), or None."""
-        found = self.find_all(phrase)
+        found = self.find_all(phrase, strict)
         return found[0] if found else None
 
     def find_near(self, phrases: Sequence[str], anchors: Sequence[tuple[int, int]],
-                  window: int = WINDOW) -> Match | None:
+                  window: int = NEAR_WINDOW, strict: bool = False) -> Match | None:
         """The best match of any phrase within ``window`` words of one of the ``anchors`` (text spans)."""
         best: Match | None = None
         for ph in phrases:
-            for m in self.find_all(ph):
+            for m in self.find_all(ph, strict):
                 if not any(self.words_between(min(m.start, a), max(m.end, b)) <= window for a, b in anchors):
                     continue
                 if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
                     best = m
         return best
 
-    def find_any(self, phrases: Sequence[str]) -> Match | None:
+    def find_any(self, phrases: Sequence[str], strict: bool = False) -> Match | None:
         """The best match among several alternative phrases (highest similarity, then earliest)."""
         best: Match | None = None
         for ph in phrases:
-            m = self.find(ph)
+            m = self.find(ph, strict)
             if m is None:
                 continue
             if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
@@ -296,10 +303,15 @@ def split_gap(phrase: str) -> list[str]:
 
 
 def is_negated(text: str, start: int) -> bool:
-    """True when the words just before ``text[start:]`` negate it, within the same clause."""
-    before = text[max(0, start - 12):start]
+    """True when the words just before ``text[start:]`` negate it, within the same clause.
+
+    Also when a negating character is glued to it: 不确定 is not 确定, 非马尔可夫 not 马尔可夫.
+    """
+    before = text[max(0, start - 40):start]
+    if before[-1:] in _NEGATION_CHARS and before[-1:] and start < len(text) and _is_han_char(text[start]):
+        return True
     clause = _CLAUSE_BREAK.split(before)[-1]
     if _ZH_NEGATION.search(clause[-9:]):
         return True
-    words = clause.lower().split()[-3:]
-    return any(_EN_NEGATION_WORD.fullmatch(w.strip(".,;:!?")) for w in words)
+    words = re.findall(r"[a-z']+", clause.lower())[-4:]
+    return any(_EN_NEGATION_WORD.fullmatch(w) for w in words)

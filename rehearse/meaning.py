@@ -33,7 +33,7 @@ def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW
     """The tightest span holding a match of every part (any order) within ``window`` words."""
     found: list[list[Match]] = []
     for alts in parts:
-        ms = [m for ph in alts for m in matcher.find_all(ph)]
+        ms = [m for ph in alts for m in matcher.find_all(ph, strict=True)]
         if not ms:
             return None
         found.append(ms)
@@ -90,7 +90,7 @@ def review_point(point: Point, result: PointResult, matcher: Matcher,
     spans = [(e.char_start, e.char_end) if e is not None else None for e in old]
     reworded = [(point.groups[i] if i in point.near else ()) + (point.meaning.groups[i] if point.meaning.groups else ())
                 for i in range(len(point.groups))]
-    found = fill_groups(point, matcher, reworded, spans)
+    found = fill_groups(point, matcher, reworded, spans, strict=True)
     for i, m in enumerate(found):
         if m is None and spans[i] is None and i not in point.near:
             found[i] = _split_gaps(matcher, tuple(point.groups[i]) + tuple(reworded[i]))

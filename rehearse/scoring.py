@@ -125,22 +125,29 @@ def evidence_from(match: Match, times: list[tuple[float, float]] | None) -> Evid
 
 
 def fill_groups(point: Point, matcher: Matcher, alternatives: Sequence[Sequence[str]],
-                found: Sequence[tuple[int, int] | None]) -> list[Match | None]:
+                found: Sequence[tuple[int, int] | None], strict: bool = False) -> list[Match | None]:
     """Matches for the groups of ``point`` not yet ``found`` (the text spans of those already said).
 
     A plain group takes its best match anywhere; a ``near`` group (a word that
     only means the point in company, like 编码器 for a momentum encoder) only a
-    match within :data:`~rehearse.matching.WINDOW` words of another group said.
+    match within :data:`~rehearse.matching.NEAR_WINDOW` words of any place where
+    another group was said. ``strict``: English words must match exactly (the
+    meaning pass's rewordings).
     """
     new: list[Match | None] = [None] * len(alternatives)
+    anchors: list[tuple[int, int]] = []
     for i, alts in enumerate(alternatives):
-        if found[i] is None and i not in point.near and alts:
-            new[i] = matcher.find_any(alts)
-    anchors = [s for i, s in enumerate(found) if s is not None and i not in point.near]
-    anchors += [(m.start, m.end) for m in new if m is not None]
+        if i in point.near:
+            continue
+        if found[i] is None and alts:
+            new[i] = matcher.find_any(alts, strict)
+        if found[i] is not None or new[i] is not None:  # every place this group was said can anchor a near group
+            phrases = tuple(point.groups[i]) + tuple(alts)
+            anchors += [(m.start, m.end) for ph in phrases for m in matcher.find_all(ph, strict)]
+            anchors += [found[i]] if found[i] is not None else []
     for i in sorted(point.near):
         if found[i] is None and anchors and alternatives[i]:
-            new[i] = matcher.find_near(alternatives[i], anchors)
+            new[i] = matcher.find_near(alternatives[i], anchors, strict=strict)
     return new
 
 
