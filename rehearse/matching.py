@@ -41,7 +41,7 @@ _NEGATION_CHARS = "不没无非未"
 # Negation cues that, just before a phrase in the same clause, mean it was not claimed.
 _ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加|不经过|不通过|不在|不再|不涉及|"
                           r"不包括|不带|从来不|从不|never)[^，。,.；;！？!?]{0,6}$")
-_EN_NEGATION_WORD = re.compile(r"\b(not|no|non|without|never|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
+_EN_NEGATION_WORD = re.compile(r"\b(not|no|non|without|never|instead|rather|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
                                re.IGNORECASE)
 _GAP = re.compile(r"…+|\.{3,}")
 GAP_MAX = 10  # characters allowed between the parts of a gap phrase

@@ -13,6 +13,11 @@ rubric knows beyond its literal phrases (:class:`rehearse.rubric.PointMeaning`):
   :data:`WINDOW` words ("key 编码器 … 慢慢地跟着 query 编码器" for a momentum encoder);
 * **learned wordings**: the user's own words, from "I said that" corrections.
 
+Last, a covered point whose evidence sits near one of the point's ``unless``
+phrases (a common wrong version: "SGD 的 momentum" for a momentum encoder,
+"两个模型一起微调" for frozen encoders) is shown as "unsure — check" and not
+counted.
+
 Every part is found by the same matcher as the phrases, so it is sound-tolerant
 and a negated part ("不是冻结的") does not count. A point covered here reports
 ``by = "meaning"`` (or ``"learned"``) with the span of the transcript that
@@ -102,9 +107,23 @@ def review_point(point: Point, result: PointResult, matcher: Matcher,
     return replace(new, by=result.by) if result.covered else new
 
 
+def contradicted(point: Point, result: PointResult, matcher: Matcher,
+                 times: list[tuple[float, float]] | None) -> PointResult:
+    """A covered point whose evidence sits near one of its ``unless`` phrases (a common wrong
+    version of it, not negated) becomes "unsure — check": shown with both spans, not counted."""
+    if not point.unless or not result.covered:
+        return result
+    spans = [(e.char_start, e.char_end) for e in (result.groups or (result.evidence,)) if e is not None]
+    m = matcher.find_near(point.unless, spans, strict=True)
+    if m is None:
+        return result
+    return replace(result, credit=0.0, by="", unsure=evidence_from(m, times))
+
+
 def review(question: Question, score: Score, matcher: Matcher,
            times: list[tuple[float, float]] | None) -> Score:
-    """``score`` with every point re-examined by meaning; coverage recomputed."""
-    points = tuple(review_point(p, r, matcher, times) for p, r in zip(question.points, score.points))
+    """``score`` with every point re-examined by meaning, then checked for contradictions; coverage recomputed."""
+    points = tuple(contradicted(p, review_point(p, r, matcher, times), matcher, times)
+                   for p, r in zip(question.points, score.points))
     return replace(score, points=points, coverage=coverage_of(points))
 

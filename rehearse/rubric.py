@@ -55,7 +55,7 @@ _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _BANK_KEYS = {"title", "language", "tags", "questions", "description", "concepts"}
 _QUESTION_KEYS = {"id", "question", "language", "tags", "target_seconds", "points",
                   "reference", "draft", "notes"}
-_POINT_KEYS = {"id", "label", "weight", "any", "all", "note", "describe"}
+_POINT_KEYS = {"id", "label", "weight", "any", "all", "note", "describe", "unless"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,8 @@ class Point:
     meaning: PointMeaning = PointMeaning()
     #: indexes of ``all`` groups written ``{near: [...]}``: they count only when said near another group
     near: frozenset[int] = frozenset()
+    #: common wrong versions of the point: said near its evidence, the point is "unsure — check", not covered
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class Question:
         """A short hash of what scoring depends on (points, phrases, weights, language)."""
         payload = {
             "language": self.language,
-            "points": [[p.id, p.mode, p.weight, [list(g) for g in p.groups], sorted(p.near),
+            "points": [[p.id, p.mode, p.weight, [list(g) for g in p.groups], sorted(p.near), list(p.unless),
                         [list(g) for g in p.meaning.groups], [[list(a) for a in d] for d in p.meaning.descriptions],
                         list(p.meaning.learned)] for p in self.points],
         }
@@ -284,10 +286,15 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexico
         d = _describe(raw["describe"], probs, line_of(raw, "describe"), pwhere + "describe: ", lex)
         ok = ok and d is not None
         describe = d or ()
+    unless: tuple[str, ...] = ()
+    if "unless" in raw:
+        u = _phrases(raw["unless"], probs, line_of(raw, "unless"), pwhere + "unless: ", lex)
+        ok = ok and u is not None
+        unless = u or ()
     if not ok:
         return None
     return Point(id=pid, label=label.strip(), groups=groups, mode=mode, weight=float(weight),
-                 meaning=_point_meaning(groups, describe, lex), near=frozenset(near))
+                 meaning=_point_meaning(groups, describe, lex), near=frozenset(near), unless=unless)
 
 
 def _str_list(value: Any, probs: _Problems, line: int, where: str) -> tuple[str, ...]:

@@ -49,6 +49,8 @@ class PointResult:
     missing: tuple[str, ...] = ()  # for `all` points: the first phrase of each group not said
     #: which pass decided it was covered: "phrase", "meaning", "learned", "llm"; "" when it was not
     by: str = ""
+    #: words that contradict the point, said near its evidence: the point is shown "unsure — check", not counted
+    unsure: Evidence | None = None
 
     @property
     def covered(self) -> bool:
@@ -56,6 +58,9 @@ class PointResult:
 
     @property
     def status(self) -> str:
+        """covered, partial, missed, or unsure (the evidence is contradicted: check it yourself)."""
+        if self.unsure is not None:
+            return "unsure"
         if self.credit >= 1.0:
             return "covered"
         return "partial" if self.credit > 0 else "missed"
