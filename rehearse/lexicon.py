@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from rehearse.errors import RubricError
-from rehearse.normalize import atomize
+from rehearse.normalize import has_content
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REF_RE = re.compile(r"^@([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -56,8 +56,11 @@ class Lexicon:
     concepts: Mapping[str, tuple[str, ...]]
     partial: frozenset[str] = frozenset()
 
-    def __hash__(self) -> int:  # concepts is a dict; hash what it holds
-        return hash((tuple(sorted(self.concepts.items())), self.partial))
+    def __post_init__(self) -> None:  # concepts is a dict: hash what it holds, once (lru caches hash it often)
+        object.__setattr__(self, "_hash", hash((tuple(sorted(self.concepts.items())), self.partial)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Lexicon) and dict(self.concepts) == dict(other.concepts)
@@ -99,19 +102,10 @@ def _expand(lex: Lexicon, phrase: str) -> tuple[str, ...]:
     owner = _owner_of(lex, phrase.strip().lower())
     if owner is not None and owner in lex.partial:
         return (phrase,)
-    slots: list[tuple[int, int, tuple[str, ...]]] = []  # (start, end, alternatives) in phrase
-    taken: list[tuple[int, int]] = []
-    for words in _by_length(lex):
-        for word in words:
-            for m in _word_pattern(word).finditer(phrase):
-                s, e = m.span()
-                if any(s < te and ts < e for ts, te in taken):
-                    continue
-                taken.append((s, e))
-                slots.append((s, e, lex.concepts[_owner_of(lex, word.lower())]))
+    slots = [(m.start(), m.end(), lex.concepts[_owner_of(lex, m.group(0).lower()) or ""])
+             for m in _wordings_pattern(lex).finditer(phrase)]
     if not slots:
         return (phrase,)
-    slots.sort()
     out: list[str] = []
     for combo in itertools.product(*(alts for _, _, alts in slots)):
         pieces, cursor = [], 0
@@ -127,10 +121,15 @@ def _expand(lex: Lexicon, phrase: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _by_length(lex: Lexicon) -> list[list[str]]:
-    """Every wording, grouped longest first, so 参数不更新 is replaced before 更新."""
-    words = sorted({w for ws in lex.concepts.values() for w in ws}, key=lambda w: -len(w))
-    return [list(g) for _, g in itertools.groupby(words, key=len)]
+def _wordings_pattern(lex: Lexicon) -> re.Pattern[str]:
+    """One pattern for every wording, longest first (参数不更新 before 更新); Latin ones whole words only."""
+    words = sorted({w for ws in lex.concepts.values() for w in ws}, key=lambda w: (-len(w), w))
+    alts = []
+    for w in words:
+        left = r"(?<![A-Za-z0-9])" if w[:1].isascii() and w[:1].isalnum() else ""
+        right = r"(?![A-Za-z0-9])" if w[-1:].isascii() and w[-1:].isalnum() else ""
+        alts.append(left + re.escape(w) + right)
+    return re.compile("|".join(alts), re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=64)
@@ -141,14 +140,6 @@ def _owners(lex: Lexicon) -> dict[str, str]:
 
 def _owner_of(lex: Lexicon, word: str) -> str | None:
     return _owners(lex).get(word)
-
-
-@functools.lru_cache(maxsize=4096)
-def _word_pattern(word: str) -> re.Pattern[str]:
-    esc = re.escape(word)
-    left = r"(?<![A-Za-z0-9])" if word[:1].isascii() and word[:1].isalnum() else ""
-    right = r"(?![A-Za-z0-9])" if word[-1:].isascii() and word[-1:].isalnum() else ""
-    return re.compile(left + esc + right, re.IGNORECASE)
 
 
 def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[Lexicon, list[str]]:
@@ -178,7 +169,7 @@ def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[Lexicon, 
             problems.append(f"{where}:{line(item)}: concept '{cid}': say: needs at least two wordings")
             continue
         words = [str(w).strip() for w in say if isinstance(w, (str, int, float)) and str(w).strip()]
-        bad = [w for w in words if not atomize(w)]
+        bad = [w for w in words if not has_content(w)]
         if len(words) != len(say) or bad:
             problems.append(f"{where}:{line(item)}: concept '{cid}': say: every wording must be non-empty "
                             "text with letters, digits or Chinese characters")

@@ -159,6 +159,14 @@ def atomize(text: str) -> list[Atom]:
     return atoms
 
 
+def has_content(text: str) -> bool:
+    """True when ``text`` has something :func:`atomize` keeps (a letter, digit or Han character); cheap."""
+    return bool(_CONTENT_RE.search(unicodedata.normalize("NFKC", text)))
+
+
+_CONTENT_RE = re.compile(r"[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def normalize(text: str) -> str:
     """Compact normalised form: what :func:`atomize` keeps, joined."""
     return "".join(a.char for a in atomize(text))

@@ -46,7 +46,7 @@ from rapidfuzz import process
 from rehearse.errors import RubricError, UnknownQuestionError
 from rehearse.lexicon import Lexicon, parse_concepts, shipped_lexicon
 from rehearse.matching import split_gap
-from rehearse.normalize import atomize
+from rehearse.normalize import has_content
 from rehearse.yaml_lines import LineList, line_of
 from rehearse.yaml_lines import load as load_yaml
 
@@ -166,7 +166,7 @@ def _phrases(value: Any, probs: _Problems, line: int, where: str, lex: Lexicon) 
             probs.add(ln, where, f"{ph.strip()!r} names no concept (see rehearse/data/concepts.yaml, "
                                  "or add it under the bank's concepts:)")
             continue
-        if not all(atomize(part) for part in split_gap(ph)) or not split_gap(ph):
+        if not all(has_content(part) for part in split_gap(ph)) or not split_gap(ph):
             probs.add(ln, where, f"phrase {ph!r} has a part with no letters, digits or Chinese characters")
             continue
         out.extend(lex.resolve(ph.strip()))

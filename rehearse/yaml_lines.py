@@ -21,7 +21,7 @@ class LineList(list):
     item_lines: list[int]
 
 
-class LineLoader(yaml.SafeLoader):
+class LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 5x faster
     """SafeLoader that remembers the line of every mapping, sequence and key."""
 
 

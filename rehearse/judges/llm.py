@@ -1,0 +1,267 @@
+"""The ``llm`` judge: the offline judge, then a chat model the user already runs.
+
+The model sits behind an OpenAI-compatible endpoint (Ollama, llama.cpp's
+server, LM Studio, vLLM...). It is asked, in one request per answer, about the
+points the offline judge left uncovered, and must quote the words that said
+each point it claims. A claim counts only when its quote is found in the
+transcript by the same sound-tolerant matcher as the rubric phrases, so a
+model cannot add a point the speaker did not say. When the model cannot be
+reached or answers nonsense, the offline verdicts stand and one line is added
+to :attr:`LLMJudge.warnings`.
+
+Configuration (environment first, then ``llm.toml`` in rehearse's home dir,
+read with :mod:`tomllib`, so Python 3.11+; on 3.10 only if ``tomli`` is installed):
+
+* ``REHEARSE_LLM_BASE_URL`` / ``base_url``: e.g. ``http://127.0.0.1:11434/v1`` (Ollama)
+  or ``http://127.0.0.1:8080/v1`` (llama.cpp's server);
+* ``REHEARSE_LLM_MODEL`` / ``model``: the model name the server knows;
+* ``REHEARSE_LLM_API_KEY`` / ``api_key``: optional, sent as ``Authorization: Bearer``;
+* ``REHEARSE_LLM_TIMEOUT`` / ``timeout``: seconds, default 30.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import socket
+import urllib.request
+from dataclasses import replace
+from http.client import HTTPException
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlparse
+
+from rehearse.errors import UsageError
+from rehearse.matching import Match, Matcher
+from rehearse.normalize import atomize
+from rehearse.rubric import Point, Question
+from rehearse.scoring import PointResult, Score, coverage_of, evidence_from, point_result, timing
+from rehearse.transcript import Transcript
+
+CONFIG_FILE = "llm.toml"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_TOKENS = 1024
+HINTS = 4  # rubric phrases shown per point
+_KEYS = ("base_url", "model", "api_key", "timeout")
+
+SYSTEM_PROMPT = (
+    "You are a strict interview examiner. Given an interview question, a candidate's spoken answer "
+    "(transcribed by speech recognition, so words may be misheard) and some key points, you decide for each "
+    "key point whether the answer states it, in any wording or language. A point the candidate negates, gets "
+    "wrong or does not mention is not said. For every point you mark as said, copy the words of the answer "
+    "that state it, verbatim. Reply with one JSON object and nothing else."
+)
+
+
+def urlopen(request: urllib.request.Request, timeout: float) -> Any:
+    """:func:`urllib.request.urlopen`, bypassing proxies for a loopback host (a local server is never behind one)."""
+    host = urlparse(request.full_url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=timeout)
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The settings in ``llm.toml`` (empty when there is no such file)."""
+    if not path.is_file():
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            raise UsageError(f"Reading {path} needs Python 3.11+ (or `pip install tomli`); "
+                             "set the REHEARSE_LLM_* variables instead.") from None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read as TOML: {exc}") from None
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) {', '.join(unknown)}; use {', '.join(_KEYS)}.")
+    return data
+
+
+def _words(text: str) -> int:
+    """How many words ``text`` has (one per Han character or Latin word)."""
+    return len({a.token for a in atomize(text)})
+
+
+def find_quote(matcher: Matcher, quote: str) -> Match | None:
+    """Where the transcript says ``quote`` (sound-tolerant, negation-aware), or None.
+
+    A quote of fewer than two words is no evidence; a longer one is accepted when
+    its best match is within the matcher's usual tolerance for a phrase of its length.
+    """
+    q = quote.strip().strip("\"'“”‘’「」『』")
+    if _words(q) < 2:
+        return None
+    m = matcher.find(q)
+    return replace(m, by="llm") if m is not None else None
+
+
+def _hints(point: Point) -> list[str]:
+    """A few rubric phrases of ``point``: each group's first, then the others in turn."""
+    out: list[str] = []
+    for rank in range(max((len(g) for g in point.groups), default=0)):
+        out += [g[rank] for g in point.groups if rank < len(g) and g[rank] not in out]
+    return out[:HINTS]
+
+
+class LLMJudge:
+    """The offline judge, then one chat request about the points it left uncovered (quotes verified)."""
+
+    name = "llm"
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
+        url = base_url.strip().rstrip("/")
+        self.base_url = url[: -len("/chat/completions")] if url.endswith("/chat/completions") else url
+        self.model = model
+        self.api_key = api_key or None
+        self.timeout = float(timeout)
+        self.max_tokens = max_tokens
+        #: one line per problem per call (unreachable model, unusable reply, unverified claims)
+        self.warnings: list[str] = []
+        #: HTTP requests made so far
+        self.requests = 0
+
+    @classmethod
+    def from_env(cls) -> "LLMJudge":
+        """A judge configured by ``REHEARSE_LLM_*`` variables, else ``llm.toml`` in rehearse's home dir."""
+        from rehearse.store import home_dir
+
+        path = home_dir() / CONFIG_FILE
+        conf = _read_config(path)
+        for key in _KEYS:
+            value = os.environ.get(f"REHEARSE_LLM_{key.upper()}", "").strip()
+            if value:
+                conf[key] = value
+        missing = [f"REHEARSE_LLM_{k.upper()}" for k in ("base_url", "model") if not str(conf.get(k, "")).strip()]
+        if missing:
+            raise UsageError(f"--judge llm needs a chat model behind an OpenAI-compatible endpoint: set "
+                             f"{' and '.join(missing)} (e.g. REHEARSE_LLM_BASE_URL=http://127.0.0.1:11434/v1 "
+                             f"REHEARSE_LLM_MODEL=qwen2.5:7b-instruct), or base_url and model in {path}.")
+        base_url = str(conf["base_url"]).strip()
+        if urlparse(base_url).scheme not in ("http", "https") or not urlparse(base_url).netloc:
+            raise UsageError(f"The llm judge's base URL must start with http:// or https://, not '{base_url}'.")
+        try:
+            timeout = float(conf.get("timeout", DEFAULT_TIMEOUT))
+        except (TypeError, ValueError):
+            timeout = -1.0
+        if not timeout > 0:
+            raise UsageError(f"The llm judge's timeout must be a positive number of seconds, not '{conf['timeout']}'.")
+        key = conf.get("api_key")
+        return cls(base_url, str(conf["model"]).strip(), str(key).strip() if key else None, timeout)
+
+    def judge(self, question: Question, transcript: Transcript) -> Score:
+        """The offline verdicts, plus the uncovered points the model claims with a quote found in the transcript."""
+        from rehearse.judges import OfflineJudge
+
+        base = OfflineJudge().judge(question, transcript)
+        asked = {p.id: p for p, r in zip(question.points, base.points) if not r.covered}
+        if not asked or not transcript.text.strip():
+            return base
+        claims = self._ask(question, transcript.text, list(asked.values()))
+        if claims is None:
+            return base
+        matcher, times = Matcher(transcript.text), timing(transcript)
+        before = {r.id: r for r in base.points}
+        found: dict[str, PointResult] = {}
+        unverified: list[str] = []
+        for pid, quote in claims:
+            m = find_quote(matcher, quote) if pid not in found else None
+            if m is None:
+                unverified += [] if pid in found else [pid]
+                continue
+            point, old, ev = asked[pid], before[pid], evidence_from(m, times)
+            groups = list(old.groups) if point.mode == "all" else [old.evidence]
+            found[pid] = point_result(point, [e if e is not None else ev for e in groups], "llm")
+        unverified = sorted(set(unverified) - set(found))
+        if unverified:
+            self.warnings.append(f"LLM judge: {len(unverified)} claimed point(s) not counted, their quotes are not "
+                                 f"in the transcript: {', '.join(unverified)}")
+        if not found:
+            return base
+        points = tuple(found.get(r.id, r) for r in base.points)
+        return replace(base, points=points, coverage=coverage_of(points))
+
+    # ------------------------------------------------------------------ the request
+
+    def _prompt(self, question: Question, text: str, points: list[Point]) -> str:
+        lines = [f"Interview question: {question.question}", "", "The candidate's answer:", '"""', text, '"""', "",
+                 "Key points to check:"]
+        for p in points:
+            lines.append(f"- id: {p.id}; point: {p.label}; typical wording: {' / '.join(_hints(p))}")
+        lines += ["", "Reply with JSON only, one entry per key point:",
+                  '{"points": [{"id": "<key point id>", "said": true or false, '
+                  '"quote": "<the exact words of the answer that state it; empty when not said>"}]}']
+        return "\n".join(lines)
+
+    def _ask(self, question: Question, text: str, points: list[Point]) -> list[tuple[str, str]] | None:
+        """(id, quote) of every point the model says was said; None (and a warning) when it failed."""
+        body = {"model": self.model, "temperature": 0, "max_tokens": self.max_tokens, "stream": False,
+                "response_format": {"type": "json_object"},
+                "messages": [{"role": "system", "content": SYSTEM_PROMPT},
+                             {"role": "user", "content": self._prompt(question, text, points)}]}
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        url = f"{self.base_url}/chat/completions"
+        request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                         headers=headers, method="POST")
+        self.requests += 1
+        try:
+            with urlopen(request, timeout=self.timeout) as resp:
+                raw = resp.read()
+        except HTTPError as exc:
+            return self._fail(f"HTTP {exc.code} {exc.reason}".strip())
+        except URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, (TimeoutError, socket.timeout)):
+                return self._fail(f"timed out after {self.timeout:g} s")
+            if isinstance(reason, ConnectionRefusedError):
+                return self._fail("connection refused")
+            return self._fail(str(reason) or type(reason).__name__)
+        except (TimeoutError, socket.timeout):
+            return self._fail(f"timed out after {self.timeout:g} s")
+        except (OSError, HTTPException) as exc:
+            return self._fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return self._parse(raw, {p.id for p in points})
+
+    def _fail(self, why: str, reached: bool = False) -> None:
+        state = "reply unusable" if reached else "unavailable"
+        self.warnings.append(f"LLM judge {state} ({why} at {self.base_url}): offline verdicts used")
+        return None
+
+    def _parse(self, raw: bytes, ids: set[str]) -> list[tuple[str, str]] | None:
+        try:
+            content = json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
+            if not isinstance(content, str):
+                raise TypeError
+        except (ValueError, KeyError, IndexError, TypeError):
+            return self._fail("not an OpenAI chat completion", reached=True)
+        text = re.sub(r"^\s*<think>.*?</think>", "", content, flags=re.S).strip()
+        text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text).strip()
+        try:
+            reply = json.loads(text)
+        except ValueError:
+            snippet = " ".join(text.split())[:60]
+            return self._fail(f"not JSON: '{snippet}'", reached=True)
+        entries = reply.get("points") if isinstance(reply, dict) else None
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("id"), str) and isinstance(e.get("said"), bool)
+                and isinstance(e.get("quote", ""), str) for e in entries):
+            return self._fail('wrong JSON shape, expected {"points": [{"id", "said", "quote"}]}', reached=True)
+        unknown = sorted({e["id"] for e in entries} - ids)
+        if unknown:
+            return self._fail(f"unknown point id(s): {', '.join(unknown)[:80]}", reached=True)
+        return [(e["id"], e.get("quote") or "") for e in entries if e["said"]]
