@@ -50,6 +50,7 @@ class Assessment:
                  "status": p.status, "weight": p.weight,
                  "by": p.by or None,
                  "evidence": p.evidence.to_dict() if p.evidence else None,
+                 "unsure": p.unsure.to_dict() if p.unsure else None,
                  "missing": list(p.missing)}
                 for p in self.score.points
             ],

@@ -38,9 +38,10 @@ from rich.table import Table
 from rich.text import Text
 
 from rehearse.assess import Assessment, assess_transcript, options_for
+from rehearse.judges import Judge
 from rehearse.live import LiveTranscriber
 from rehearse.recorder import MicSource, Recorder, Recording, Source, recording_path, resolve_device
-from rehearse.report import coverage_bar, render_assessment
+from rehearse.report import correction_line, coverage_bar, render_assessment
 from rehearse.rubric import Question
 from rehearse.store import AttemptRecord, Store, home_dir
 from rehearse.transcript import Engine, Transcript
@@ -73,6 +74,7 @@ class PracticeOptions:
     max_seconds: float | None = None
     silence_stop: float | None = None
     recordings: Path | None = None
+    judge: Judge | None = None  # default: the offline judge
 
 
 @dataclass
@@ -270,6 +272,9 @@ class Session:
                 if self.summary.interrupted:
                     break
                 choice = self.ask_next(i + 1 < len(questions))
+                while choice == "c":
+                    self.ask_correction(outcome)
+                    choice = self.ask_next(i + 1 < len(questions))
                 if choice == "q":
                     break
                 if choice == "n":
@@ -287,11 +292,37 @@ class Session:
         return self.summary
 
     def ask_next(self, has_next: bool) -> str:
-        """retry / next / quit."""
-        choices = ["r", "n", "q"] if has_next else ["r", "q"]
-        label = "\\[r]etry, \\[n]ext or \\[q]uit" if has_next else "\\[r]etry or \\[q]uit"
+        """retry / next / quit, or correct a verdict."""
+        choices = ["r", "n", "q", "c"] if has_next else ["r", "q", "c"]
+        label = ("\\[r]etry, \\[n]ext, \\[q]uit or \\[c]orrect a verdict" if has_next
+                 else "\\[r]etry, \\[q]uit or \\[c]orrect a verdict")
         return Prompt.ask(label, choices=choices, default="n" if has_next else "q", console=self.console,
                           show_choices=False)
+
+    def ask_correction(self, outcome: Outcome) -> None:
+        """"I said that" / "that doesn't count" on one point of the attempt just scored."""
+        from rehearse.corrections import correct
+        from rehearse.errors import RehearseError
+
+        if outcome.attempt_id is None or outcome.assessment is None:
+            self.console.print(Text("Nothing scored to correct.", style="yellow"))
+            return
+        points = outcome.assessment.score.points
+        for n, p in enumerate(points, 1):
+            self.console.print(Text(f"  {n}. [{p.status}] {p.label}"))
+        pick = Prompt.ask("point number", choices=[str(n) for n in range(1, len(points) + 1)],
+                          console=self.console, show_choices=False)
+        point = points[int(pick) - 1]
+        said = Prompt.ask("\\[s]aid it, or \\[n]ot said / doesn't count", choices=["s", "n"],
+                          console=self.console, show_choices=False) == "s"
+        span = Prompt.ask("the words from the transcript that said it (Enter to skip)", default="",
+                          console=self.console, show_default=False).strip() if said else ""
+        try:
+            r = correct(self.store, outcome.attempt_id, point.id, said=said, span=span or None)
+        except RehearseError as exc:
+            self.console.print(Text(f"Not stored: {exc}", style="red"))
+            return
+        self.console.print(Text(correction_line(r), style="green"))
 
     # ---- one question
 
@@ -361,7 +392,11 @@ class Session:
         transcript: Transcript = result.transcript
         a = assess_transcript(q, transcript, result.speech or None, audio_path=recording.path,
                               timings={"final_wait_s": result.final_wait_s, "transcribe_s": result.compute_s,
-                                       "load_s": result.load_s})
+                                       "load_s": result.load_s}, judge=self.options.judge)
+        warnings = getattr(self.options.judge, "warnings", None) or []
+        for line in warnings:
+            self.console.print(Text(f"warning: {line}", style="yellow"))
+        warnings.clear()
         previous = self.store.attempts(question=q.id)
         render_assessment(a, self.console)
         self.console.print(comparison(previous, a))

