@@ -2,7 +2,7 @@
 #   make demo    set everything up, then score the shipped example answer (offline)
 #   make test    set everything up, then run the whole test suite
 #   make setup   only set up: Debian packages, .venv, CPU PyTorch, the project, the base model
-#   make bench   print precision/recall/F1 of the scorer on the labelled evaluation set
+#   make bench   precision/recall/F1 of the scorer per layer on both evaluation sets, text and speech (cached transcripts)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -37,7 +37,8 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python -m rehearse.evaluate --audio
+	$(BIN)/python benchmarks/scoring_eval.py --audio --bias
+	$(BIN)/python benchmarks/meaning_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

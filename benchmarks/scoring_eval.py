@@ -38,9 +38,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rehearse.assess import assess_transcript, options_for  # noqa: E402
+from rehearse.assess import assess_transcript, options_for, question_terms  # noqa: E402
 from rehearse.judges import get_judge  # noqa: E402
 from rehearse.metrics import cer, precision_recall_f1  # noqa: E402
+from rehearse.normalize import normalize  # noqa: E402
 from rehearse.rubric import Question, load_library  # noqa: E402
 from rehearse.scoring import COVERED_AT  # noqa: E402
 from rehearse.transcript import Transcript  # noqa: E402
@@ -72,6 +73,30 @@ class Tally:
 
     def prf(self) -> tuple[float, float, float]:
         return precision_recall_f1(self.tp, self.fp, self.fn)
+
+
+@dataclass
+class Terms:
+    """English terms of the question (the hotwords) in the reference and in a transcript."""
+
+    said: int = 0      # terms in the reference text
+    heard: int = 0     # of those, in the transcript
+    inserted: int = 0  # terms NOT in the reference but in the transcript (a biased decoder's false claims)
+
+    def add(self, question: Question, reference: str, transcript: str) -> None:
+        ref, hyp = normalize(reference), normalize(transcript)
+        for term in question_terms(question):
+            t = normalize(term)
+            if t in ref:
+                self.said += 1
+                self.heard += t in hyp
+            elif t in hyp:
+                self.inserted += 1
+
+    def line(self, name: str) -> str:
+        rate = self.heard / self.said if self.said else 1.0
+        return (f"{name:<12} English terms heard {self.heard}/{self.said} = {rate:.3f}; "
+                f"terms written that were not said: {self.inserted}")
 
 
 @dataclass(frozen=True)
@@ -196,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         score_all(a, q, "text", Transcript.from_text(a.text, a.lang), text_layers)
 
     cers: list[float] = []
+    terms = {"speech": Terms(), "speech+bias": Terms()}
     audio_s = compute_s = 0.0
     if args.audio:
         from rehearse.engines import get_engine
@@ -221,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.bias:
                     trb = transcribe_cached(path, qa, engine, args.beam_size, hotwords=True)
                     score_all(a, qa, "speech+bias", trb, {"offline": judges["offline"]})
+                    terms["speech"].add(qa, a.text, tr.text)
+                    terms["speech+bias"].add(qa, a.text, trb.text)
 
     print(f"{len(answers)} answers, {sum(len(lib.get(a.question).points) for a in answers)} labelled points")
     print(f"{'set/half':<14} {'input':<12} {'layer':<10} {'lang':<4} {'P':>6} {'R':>6} {'F1':>6}   tp/fp/fn")
@@ -239,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     if cers:
         print(f"Whisper {args.engine} {args.model}: mean CER {sum(cers) / len(cers):.3f} on {len(cers)} clips"
               + (f", real-time factor {compute_s / audio_s:.3f}" if compute_s > 1 else " (cached)"))
+    if args.bias:
+        for name, t in terms.items():
+            print(t.line(name))
     if score_times:
         score_times.sort()
         print(f"offline judge: median {1000 * score_times[len(score_times) // 2]:.1f} ms, "

@@ -40,8 +40,12 @@ MAX_COMPRESSION = 2.4
 SHORT_SEGMENT_S = 1.0
 
 
-def is_hallucination(segment: Segment, prompt: str = "") -> bool:
-    """True for a segment that is not speech (see module docstring)."""
+def is_hallucination(segment: Segment, prompt: str = "", hotwords: str | None = None) -> bool:
+    """True for a segment that is not speech (see module docstring).
+
+    With ``hotwords`` (the comma-separated terms decoding was biased toward), a
+    segment holding three of them in a row is Whisper reading its hint back.
+    """
     if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOGPROB_FLOOR:
         return True
     # short, unsure tail segments ("Thank you." after the last word of a clip)
@@ -55,6 +59,10 @@ def is_hallucination(segment: Segment, prompt: str = "") -> bool:
         return True
     if any(h and h in norm for h in HALLUCINATIONS):
         return True
+    if hotwords:
+        terms = [normalize(t) for t in hotwords.split(",") if normalize(t)]
+        if any(normalize("".join(terms[i:i + 3])) in norm for i in range(len(terms) - 2)):
+            return True
     return bool(prompt) and len(norm) >= 6 and fuzz.partial_ratio(norm, normalize(prompt)) >= 90
 
 
@@ -96,7 +104,7 @@ def clean(raw: Transcript, options: TranscribeOptions) -> Transcript:
     kept: list[Segment] = []
     dropped: list[Segment] = list(raw.dropped)
     for seg in raw.segments:
-        if is_hallucination(seg, options.prompt):
+        if is_hallucination(seg, options.prompt, options.hotwords):
             dropped.append(seg)
             continue
         cut = cut_prompt_echo(seg, options.prompt)
