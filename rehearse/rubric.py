@@ -427,12 +427,12 @@ def load_bank(path: str | os.PathLike[str]) -> Bank:
 
 
 def shipped_bank_dir() -> Path:
-    """Where the shipped banks live: ``$REHEARSE_PROMPTS``, the checkout's prompts/, or package data."""
+    """Where the shipped banks live: ``$REHEARSE_PROMPTS``, the checkout's prompts/, or the installed package's."""
     env = os.environ.get("REHEARSE_PROMPTS")
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "prompts", here / "data" / "prompts"):
+    for candidate in (here.parent / "prompts", here / "prompts"):
         if candidate.is_dir():
             return candidate
     return here.parent / "prompts"

@@ -68,6 +68,12 @@ def questions_check(
             problems.extend(exc.problems)
     if problems:
         raise RubricError(problems)
+    if n == 0:
+        from rehearse.errors import UsageError
+        from rehearse.rubric import shipped_bank_dir
+
+        where = ", ".join(map(str, targets)) if targets else f"{shipped_bank_dir()} (no *.yaml banks there)"
+        raise UsageError(f"no questions to check in {where}: nothing was validated.")
     out.print(f"OK: {len(targets)} bank{'s' if len(targets) != 1 else ''}, {n} questions")
 
 
