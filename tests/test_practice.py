@@ -96,6 +96,13 @@ def test_practice_in_a_terminal_end_to_end(pulse, tmp_path):
         assert "First scored attempt at this question." in screen
         latency = float(screen.split("report ")[1].split(" s after you stopped")[0])
         print(f"tmux e2e: report {latency:.1f} s after Enter")
+        # "that doesn't count" on the last point, from the prompt after the report
+        t.keys("c", "Enter")
+        t.wait_for("point number", 10)
+        t.keys("6", "Enter")
+        t.wait_for("doesn't count:", 10)
+        t.keys("n", "Enter")
+        screen = t.wait_for("it does not count (the scorer said", 10)
         t.keys("q", "Enter")
         screen = t.wait_for("EXIT=", 30)
         assert "EXIT=0" in screen and "session summary" in screen and "mean coverage" in screen
@@ -107,6 +114,8 @@ def test_practice_in_a_terminal_end_to_end(pulse, tmp_path):
         (a,) = store.attempts(question=qid)
         assert a.status == "scored" and a.audio_path == files[0].resolve()
         assert a.coverage and a.coverage >= 0.5 and a.session_id is not None
+        last = a.result.points[-1]
+        assert last.id == q.points[-1].id and last.human == "not_said" and not last.covered
     import soundfile as sf
 
     assert sf.info(str(files[0])).duration > 50  # the whole answer was recorded
