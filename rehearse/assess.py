@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehearse.audio import load_audio
-from rehearse.normalize import is_han
 from rehearse.fluency import Fluency, measure
 from rehearse.judges import Judge, get_judge
+from rehearse.normalize import is_han
 from rehearse.rubric import Question
 from rehearse.scoring import Score
 from rehearse.transcribe import recognise

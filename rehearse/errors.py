@@ -89,3 +89,37 @@ class UsageError(RehearseError):
     """A command-line option has a value that cannot be used (reported as one line)."""
 
     exit_code = 2
+
+
+class TTSError(RehearseError):
+    """Text-to-speech failed or no engine is available."""
+
+    exit_code = 2
+
+
+class LearnedError(RehearseError):
+    """The learned-wordings file cannot be read or written."""
+
+    exit_code = 2
+
+
+class UnknownAttemptError(RehearseError):
+    """No stored attempt has this id."""
+
+    exit_code = 2
+
+
+class DeviceError(RehearseError):
+    """No usable input device: none found, unknown, busy or permission denied."""
+
+    exit_code = 2
+
+
+class RecordingError(RehearseError):
+    """The recording could not be written (disk full, folder not writable)."""
+
+    exit_code = 1
+
+
+class DiskFullError(RecordingError):
+    """The disk filled up while recording; what fit was kept as a valid WAV (or nothing was left)."""

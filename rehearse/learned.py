@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from rehearse.errors import RehearseError
+from rehearse.errors import LearnedError
 from rehearse.normalize import has_content, normalize
 from rehearse.rubric import Library
 
@@ -33,12 +33,6 @@ _HEADER = ("# Wordings rehearse learned from your \"I said that\" corrections (r
            "# Each counts as the whole key point when you say it again. Edit freely, or use 'rehearse learned remove'.\n")
 
 Learned = dict[str, dict[str, list[str]]]  # question id -> point id -> wordings
-
-
-class LearnedError(RehearseError):
-    """The learned-wordings file cannot be read or written."""
-
-    exit_code = 2
 
 
 def learned_path() -> Path:

@@ -58,7 +58,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rehearse.transcribe import Recognition, recognise
-from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions, Transcript, join_texts
+from rehearse.transcript import (
+    SAMPLE_RATE,
+    Engine,
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    join_texts,
+)
 from rehearse.vad import speech_regions
 
 CHECK_EVERY_S = 0.5

@@ -32,7 +32,15 @@ from dataclasses import replace
 
 from rehearse.matching import WINDOW, Match, Matcher, split_gap
 from rehearse.rubric import Point, Question
-from rehearse.scoring import PointResult, Score, coverage_of, evidence_from, fill_groups, point_result
+from rehearse.scoring import (
+    PointResult,
+    Score,
+    coverage_of,
+    evidence_from,
+    fill_groups,
+    point_result,
+)
+
 
 def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW) -> Match | None:
     """The tightest span holding a match of every part (any order) within ``window`` words."""

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from rehearse.errors import StoreError
 
-
 _M001 = (
     """CREATE TABLE sessions (
         id INTEGER PRIMARY KEY,

@@ -40,7 +40,14 @@ from rich.text import Text
 from rehearse.assess import Assessment, assess_transcript, options_for
 from rehearse.judges import Judge
 from rehearse.live import LiveTranscriber
-from rehearse.recorder import MicSource, Recorder, Recording, Source, recording_path, resolve_device
+from rehearse.recorder import (
+    MicSource,
+    Recorder,
+    Recording,
+    Source,
+    recording_path,
+    resolve_device,
+)
 from rehearse.report import correction_line, coverage_bar, render_assessment
 from rehearse.rubric import Question
 from rehearse.store import AttemptRecord, Store, home_dir

@@ -42,7 +42,7 @@ import numpy as np
 import soundfile as sf
 
 from rehearse.audio import rms_dbfs
-from rehearse.errors import RehearseError
+from rehearse.errors import DeviceError, DiskFullError, RecordingError
 from rehearse.transcript import SAMPLE_RATE
 
 BLOCK_S = 0.1            # one PortAudio callback block
@@ -52,22 +52,6 @@ SILENT_DBFS = -60.0      # nothing louder than this in the first seconds: input 
 SILENT_WARN_AFTER_S = 2.5
 SPEECH_START_S = 0.3     # this much voice before silence-stop is armed
 DEVICES_HINT = "run 'rehearse devices' to list input devices and pick one with --device"
-
-
-class DeviceError(RehearseError):
-    """No usable input device: none found, unknown, busy or permission denied."""
-
-    exit_code = 2
-
-
-class RecordingError(RehearseError):
-    """The recording could not be written (disk full, folder not writable)."""
-
-    exit_code = 1
-
-
-class DiskFullError(RecordingError):
-    """The disk filled up while recording; what fit was kept as a valid WAV (or nothing was left)."""
 
 
 # --------------------------------------------------------------------------- devices

@@ -34,14 +34,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rehearse.errors import RehearseError, StoreError
+from rehearse.errors import StoreError, UnknownAttemptError
 from rehearse.migrations import MIGRATIONS, applied_migrations, migrate  # noqa: F401 - re-exported
 from rehearse.records import AttemptRecord, PointRecord, ResultRecord, SessionRecord  # noqa: F401 - re-exported
 from rehearse.transcript import Transcript
@@ -91,12 +91,6 @@ def _since(value: datetime | date) -> str:
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-class UnknownAttemptError(RehearseError):
-    """No stored attempt has this id."""
-
-    exit_code = 2
 
 
 # --------------------------------------------------------------------------- the store

@@ -23,7 +23,14 @@ from rapidfuzz import fuzz
 
 from rehearse.audio import is_silent
 from rehearse.normalize import atomize, is_han, normalize, to_simplified
-from rehearse.transcript import SAMPLE_RATE, Engine, Segment, TranscribeOptions, Transcript, join_texts
+from rehearse.transcript import (
+    SAMPLE_RATE,
+    Engine,
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    join_texts,
+)
 from rehearse.vad import speech_regions
 
 # Strings Whisper produces from silence, music or noise (normalised form: see

@@ -26,15 +26,9 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from rehearse.errors import RehearseError
+from rehearse.errors import TTSError
 
 TIMEOUT_S = 120
-
-
-class TTSError(RehearseError):
-    """Text-to-speech failed or no engine is available."""
-
-    exit_code = 2
 
 
 class TTSEngine(Protocol):

@@ -8,8 +8,25 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from rehearse.cli import (NO_SPEECH_EXIT, BankOpt, BeamOpt, EngineOpt, JsonOpt, JudgeOpt, ModelOpt, NoShippedOpt,
-                          _judge, _judge_warnings, _library, _print_json, app, cli_errors, err, out)
+from rehearse.cli import (
+    NO_SPEECH_EXIT,
+    BankOpt,
+    BeamOpt,
+    EngineOpt,
+    JsonOpt,
+    JudgeOpt,
+    ModelOpt,
+    NoShippedOpt,
+    _judge,
+    _judge_warnings,
+    _library,
+    _print_json,
+    app,
+    cli_errors,
+    err,
+    out,
+)
+from rehearse.errors import UsageError
 
 
 @app.command(rich_help_panel="Practise")
@@ -54,8 +71,7 @@ def practice(
     lib = _library(bank, no_shipped)
     qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
     if not qs:
-        raise typer.BadParameter(f"no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'",
-                                 param_hint="--tag")
+        raise UsageError(f"--tag: no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'.")
     eng = get_engine(engine, model)
     opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
                            silence_stop=silence_stop, recordings=recordings, judge=_judge(judge))
@@ -123,14 +139,14 @@ def score(
 
     if attempt is not None:
         if audio is not None or text is not None or question:
-            raise typer.BadParameter("--attempt takes the recording and question from the history; "
-                                     "give no AUDIO, --text or --question with it", param_hint="--attempt")
+            raise UsageError("--attempt takes the recording and question from the history; "
+                             "give no AUDIO, --text or --question with it.")
         return _score_attempt(attempt, as_json=as_json, engine=engine, model=model, beam_size=beam_size,
                               judge=judge, bank=bank, no_shipped=no_shipped)
     if not question:
-        raise typer.BadParameter("give the question id with --question ID", param_hint="--question")
+        raise UsageError("--question: give the question id with --question ID (see 'rehearse questions list').")
     if (audio is None) == (text is None):
-        raise typer.BadParameter("give either an AUDIO file or --text, not both or neither")
+        raise UsageError("give either an AUDIO file or --text, not both or neither.")
     q = _library(bank, no_shipped).get(question)
     jdg = _judge(judge)
     if not no_save:
@@ -139,7 +155,7 @@ def score(
         Store.open().close()  # a corrupt or locked history fails before any transcription
     if text is not None:
         if not text.strip():
-            raise typer.BadParameter("the --text answer is empty", param_hint="--text")
+            raise UsageError("--text: the answer is empty.")
         result = assess_text(q, text, judge=jdg)
     else:
         audio_info(audio)  # a missing or broken file fails fast
@@ -185,7 +201,7 @@ def transcribe(
     from rehearse.transcript import TranscribeOptions
 
     if language not in ("zh", "en"):
-        raise typer.BadParameter(f"language must be zh or en, not {language!r}", param_hint="--language")
+        raise UsageError(f"--language must be zh or en, not {language!r}.")
     samples = load_audio(audio)
     eng = get_engine(engine, model)
     eng.load()
@@ -234,7 +250,7 @@ def _score_attempt(attempt_id: int, *, as_json: bool, engine: str, model: str, b
     with Store.open() as store:
         rec = store.attempt(attempt_id)
         if rec.audio_path is None:
-            raise typer.BadParameter(f"attempt #{attempt_id} has no recording to score", param_hint="--attempt")
+            raise UsageError(f"--attempt: attempt #{attempt_id} has no recording to score.")
         audio_info(rec.audio_path)  # a recording that was moved or deleted fails with its path
         q = _library(bank, no_shipped).get(rec.question_id)
         eng = get_engine(engine, model)

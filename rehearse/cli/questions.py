@@ -8,8 +8,17 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from rehearse.cli import (BankOpt, NoShippedOpt, _library,
-                          app, cli_errors, err, models_app, out, questions_app)
+from rehearse.cli import (
+    BankOpt,
+    NoShippedOpt,
+    _library,
+    app,
+    cli_errors,
+    err,
+    models_app,
+    out,
+    questions_app,
+)
 from rehearse.errors import RubricError
 
 

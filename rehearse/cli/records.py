@@ -9,9 +9,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from rehearse.cli import (BankOpt, BeamOpt, EngineOpt, ModelOpt, NoShippedOpt, _library,
-                          _print_json, app, cli_errors, out)
-
+from rehearse.cli import (
+    BankOpt,
+    BeamOpt,
+    EngineOpt,
+    ModelOpt,
+    NoShippedOpt,
+    _library,
+    _print_json,
+    app,
+    cli_errors,
+    out,
+)
 
 SinceOpt = Annotated[Optional[str], typer.Option(
     "--since", help="Only attempts from this time on: a date (2025-03-01), a date and time, or an age (7d, 2w, 12h).")]

@@ -8,7 +8,14 @@ import numpy as np
 
 from rehearse.errors import EngineError
 from rehearse.models import resolve_ct2
-from rehearse.transcript import SAMPLE_RATE, Segment, TranscribeOptions, Transcript, Word, join_texts
+from rehearse.transcript import (
+    SAMPLE_RATE,
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    Word,
+    join_texts,
+)
 
 
 class FasterWhisperEngine:

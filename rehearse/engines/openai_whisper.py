@@ -18,7 +18,14 @@ import numpy as np
 import whisper
 
 from rehearse.errors import EngineError, ModelNotFoundError
-from rehearse.transcript import SAMPLE_RATE, Segment, TranscribeOptions, Transcript, Word, join_texts
+from rehearse.transcript import (
+    SAMPLE_RATE,
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    Word,
+    join_texts,
+)
 
 # torch.load's weights-only unpickler can raise almost anything (IndexError, KeyError,
 # UnpicklingError, RuntimeError, ...) on bytes that are not a checkpoint, so reading a
