@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     answers = [a for a in answers if args.lang == "all" or a.lang == args.lang]
     judges = {"phrases": get_judge("phrases"), "offline": get_judge("offline")}
     tallies: dict[tuple[str, str, str, str], Tally] = {}  # (set/half, input, layer, lang)
+    unsure: dict[tuple[str, str], list[int]] = {}  # (set/half, input) -> [shown unsure, of them truly not said]
     score_times: list[float] = []
 
     def tally(a: Answer, inp: str, layer: str) -> Tally:
@@ -208,9 +209,15 @@ def main(argv: list[str] | None = None) -> int:
             if name == "substring":
                 continue
             t0 = time.perf_counter()
-            preds[name] = {p.id: p.covered for p in assess_transcript(q, transcript, judge=judge).score.points}
+            points = assess_transcript(q, transcript, judge=judge).score.points
+            preds[name] = {p.id: p.covered for p in points}
             if name == "offline":
                 score_times.append(time.perf_counter() - t0)
+                u = unsure.setdefault((f"{a.set}/{a.half}", inp), [0, 0])
+                for p in points:
+                    if p.unsure is not None:
+                        u[0] += 1
+                        u[1] += not truth[p.id]
         for name, pred in preds.items():
             for pid, t in truth.items():
                 tally(a, inp, name).add(t, pred[pid], f"{a.id}:{pid}  «{transcript.text[:90]}»")
@@ -267,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     if cers:
         print(f"Whisper {args.engine} {args.model}: mean CER {sum(cers) / len(cers):.3f} on {len(cers)} clips"
               + (f", real-time factor {compute_s / audio_s:.3f}" if compute_s > 1 else " (cached)"))
+    for (sh, inp), (shown, right) in sorted(unsure.items()):
+        if shown:
+            print(f"{sh:<14} {inp:<12} unsure — check shown on {shown} points; {right} of them truly not covered")
     if args.bias:
         for name, t in terms.items():
             print(t.line(name))
