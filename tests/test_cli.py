@@ -115,7 +115,7 @@ def test_unknown_engine(tmp_path):
     sf.write(p, np.zeros(16000, dtype=np.float32) + 0.1 * np.sin(np.arange(16000)), 16000)
     r = run("score", str(p), "-q", "moco", "--engine", "vosk")
     assert r.exit_code == 2
-    assert r.output.strip() == "Error: Unknown engine 'vosk'. Choose one of: faster-whisper, openai-whisper."
+    assert r.output.strip() == "Error: Unknown engine 'vosk'. Choose one of: faster-whisper, openai-whisper."  # none registered by tests here
 
 
 def test_model_missing_offline_says_how_to_get_it(monkeypatch, tmp_path):

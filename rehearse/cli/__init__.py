@@ -45,7 +45,8 @@ BankOpt = Annotated[Optional[list[Path]], typer.Option(
 NoShippedOpt = Annotated[bool, typer.Option(
     "--no-shipped", help="Load only the --bank files, not the banks shipped in prompts/.")]
 EngineOpt = Annotated[str, typer.Option(
-    "--engine", "-e", help="Transcription engine: faster-whisper (default, fast) or openai-whisper.")]
+    "--engine", "-e", help="Transcription engine: faster-whisper (default, fast), openai-whisper, or any "
+                           "engine registered with rehearse.engines.register_engine.")]
 ModelOpt = Annotated[str, typer.Option(
     "--model", "-m", help="Whisper model name (base, small, medium, large-v3, turbo) or a path to a model.")]
 BeamOpt = Annotated[int, typer.Option(
