@@ -50,6 +50,7 @@ from rehearse.recorder import (
 )
 from rehearse.report import correction_line, coverage_bar, render_assessment
 from rehearse.rubric import Question
+from rehearse.schedule import describe_due, replay
 from rehearse.store import AttemptRecord, Store, home_dir
 from rehearse.transcript import Engine, Transcript
 from rehearse.tts import Speaker, beep
@@ -411,8 +412,9 @@ class Session:
         attempt_id = self.store.save_attempt(a, question=q, session_id=self.summary.session_id,
                                              audio_path=recording.path)
         status = "no_speech" if a.no_speech else "scored"
-        self.console.print(Text(f"report {latency:.1f} s after you stopped · attempt #{attempt_id} saved",
-                                style="dim"))
+        due = replay(self.store.attempts(question=q.id)).get(q.id)
+        self.console.print(Text(f"report {latency:.1f} s after you stopped · attempt #{attempt_id} saved · "
+                                f"this question is {describe_due(due)}", style="dim"))
         return Outcome(q, status, attempt_id, recording.path, a, latency)
 
     def _not_scored(self, q: Question, path: Path, why: str) -> Outcome:

@@ -1,5 +1,5 @@
 """Progress across sessions: coverage trends, most-missed key points, fluency trends,
-sparklines, and the spaced-repetition order in which to practise questions.
+sparklines (when questions are due again: :mod:`rehearse.schedule`).
 
 Everything here reads :class:`~rehearse.store.AttemptRecord` lists, so it is
 pure and testable on a seeded history. Only scored attempts count (a
@@ -12,19 +12,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from rehearse.store import AttemptRecord
 
-if TYPE_CHECKING:
-    from rehearse.rubric import Question
-    from rehearse.store import Store
-
 TREND_WINDOW = 5          # attempts the trend is fitted over
 TREND_STEP = 0.03         # coverage change per attempt that counts as a trend
-GOOD, WEAK = 0.8, 0.5     # coverage of an answer that was good / weak
-MAX_INTERVAL_DAYS = 60
 FLUENCY_METRICS = ("speech_rate", "en_per_min", "fillers_per_min", "longest_pause_s", "pauses",
                    "time_to_first_word_s", "repetitions")
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -196,59 +189,3 @@ def fluency_baseline(attempts: Iterable[AttemptRecord], *, language: str | None 
         if vals:
             out[m] = statistics.median(vals)
     return out
-
-
-# --------------------------------------------------------------------------- spaced repetition
-
-
-def review_interval(coverages: Sequence[float]) -> timedelta:
-    """How long after the last answer a question is due again.
-
-    Last answer weak (coverage < 0.5): due at once. Partial (< 0.8): one day.
-    Good: 2 days, doubling with every further good answer in a row (2, 4,
-    8 … days, at most 60).
-    """
-    if not coverages or coverages[-1] < WEAK:
-        return timedelta(0)
-    if coverages[-1] < GOOD:
-        return timedelta(days=1)
-    streak = 0
-    for c in reversed(coverages):
-        if c < GOOD:
-            break
-        streak += 1
-    return timedelta(days=min(2 ** streak, MAX_INTERVAL_DAYS))
-
-
-def order_questions(library_questions: Sequence[Question], store: Store,
-                    now: datetime | None = None) -> list[Question]:
-    """The order in which to practise ``library_questions``: weakest and least recently practised first.
-
-    1. Questions that are due (never answered, or their :func:`review_interval`
-       has passed): never-answered first, then by the weakness of the last
-       answer (lowest coverage first), then least recently practised first.
-    2. Then questions not yet due, soonest due first.
-
-    So a question answered well comes back later, and later again each time.
-    """
-    now = now or datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        now = now.astimezone()
-    history: dict[str, list[AttemptRecord]] = {}
-    for a in scored(store.attempts()):
-        history.setdefault(a.question_id, []).append(a)
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
-    due, later = [], []
-    for index, q in enumerate(library_questions):
-        atts = history.get(q.id, [])
-        if not atts:
-            due.append(((0, 0.0, epoch, index), q))
-            continue
-        covs = [a.coverage or 0.0 for a in atts]
-        last_at = atts[-1].created_at
-        next_at = last_at + review_interval(covs)
-        if next_at <= now:
-            due.append(((1, covs[-1], last_at, index), q))
-        else:
-            later.append(((next_at, index), q))
-    return [q for _, q in sorted(due, key=lambda t: t[0])] + [q for _, q in sorted(later, key=lambda t: t[0])]

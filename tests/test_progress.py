@@ -15,8 +15,14 @@ import pytest
 
 from rehearse.assess import assess_text, assess_transcript
 from rehearse.history import export_csv, export_json, rescore
-from rehearse.progress import (fluency_baseline, fluency_trends, most_missed, order_questions, question_progress,
-                               review_interval, sparkline, trend_word)
+from rehearse.progress import (
+    fluency_baseline,
+    fluency_trends,
+    most_missed,
+    question_progress,
+    sparkline,
+    trend_word,
+)
 from rehearse.rubric import Bank, Library, Point, Question
 from rehearse.store import Store
 from rehearse.transcript import Segment, Transcript, Word
@@ -138,27 +144,6 @@ def test_rescore_changes_progress_but_keeps_old_results(store):
     assert len(forced.rescored) == 3
     gone = rescore(store, Library(()))
     assert gone.missing_question == {"3d-ssgan": 5, "moco": 3}
-
-
-def test_review_interval():
-    assert review_interval([0.3]) == timedelta(0)
-    assert review_interval([0.9, 0.6]) == timedelta(days=1)
-    assert review_interval([0.9]) == timedelta(days=2)
-    assert review_interval([0.2, 0.9, 0.85, 1.0]) == timedelta(days=8)
-    assert review_interval([1.0] * 10) == timedelta(days=60)
-
-
-def test_order_questions_weakest_and_least_recent_first(store):
-    # at T0+6d: vae never answered; moco last 50% (due after 1 day: due); 3d-ssgan last 100% (due T0+6d)
-    now = T0 + timedelta(days=5, hours=12)
-    assert [q.id for q in order_questions([SSGAN, MOCO, VAE], store, now)] == ["vae", "3d-ssgan", "moco"]
-    later = T0 + timedelta(days=6, hours=12)  # both due: the weaker (moco, 50%) first
-    assert [q.id for q in order_questions([SSGAN, MOCO, VAE], store, later)] == ["vae", "moco", "3d-ssgan"]
-    # answering ssgan well again pushes it further out (2 good in a row: 4 days)
-    store.save_attempt(assess_text(SSGAN, "我负责提升到三维和体渲染"), question=SSGAN, at=later)
-    assert [q.id for q in order_questions([SSGAN, MOCO, VAE], store, later + timedelta(days=3))] == \
-        ["vae", "moco", "3d-ssgan"]
-    assert [q.id for q in order_questions([SSGAN, MOCO], store, later + timedelta(days=5))][-1] == "3d-ssgan"
 
 
 def test_progress_png_opens_with_the_right_size(store, tmp_path):

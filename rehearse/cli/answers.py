@@ -65,7 +65,7 @@ def practice(
     """
     from rehearse.engines import get_engine
     from rehearse.practice import PracticeOptions, Session
-    from rehearse.progress import order_questions
+    from rehearse.schedule import due_today, order_questions
     from rehearse.store import Store
 
     lib = _library(bank, no_shipped)
@@ -76,8 +76,11 @@ def practice(
     opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
                            silence_stop=silence_stop, recordings=recordings, judge=_judge(judge))
     with Store.open() as store:
+        history = store.attempts()
+        n_due = len(due_today(qs, history))
+        out.print(f"{n_due} of {len(qs)} question{'s' if len(qs) != 1 else ''} due today", style="dim")
         if not question:
-            qs = order_questions(qs, store)  # weakest / least recently practised first
+            qs = order_questions(qs, history)  # due first: never answered, weakest, least recently practised
         if count:
             qs = qs[:count]
         summary = Session(eng, store, opts, out).run(qs)
