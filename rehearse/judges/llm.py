@@ -1,13 +1,11 @@
 """The ``llm`` judge: the offline judge, then a chat model the user already runs.
 
-The model sits behind an OpenAI-compatible endpoint (Ollama, llama.cpp's
-server, LM Studio, vLLM...). It is asked, in one request per answer, about the
-points the offline judge left uncovered, and must quote the words that said
-each point it claims. A claim counts only when its quote is found in the
-transcript by the same sound-tolerant matcher as the rubric phrases, so a
-model cannot add a point the speaker did not say. When the model cannot be
-reached or answers nonsense, the offline verdicts stand and one line is added
-to :attr:`LLMJudge.warnings`.
+The model, behind an OpenAI-compatible endpoint (Ollama, llama.cpp's server, vLLM...), is asked
+in one request per answer about the points the offline judge left uncovered, and must quote the
+words that said each point it claims. A claim counts only when its quote is found in the transcript
+by the same sound-tolerant matcher as the rubric phrases: a model cannot add a point the speaker
+did not say. When the model cannot be reached or answers nonsense, the offline verdicts stand and
+one line is added to :attr:`LLMJudge.warnings`. Only the standard library is used.
 
 Configuration (environment first, then ``llm.toml`` in rehearse's home dir,
 read with :mod:`tomllib`, so Python 3.11+; on 3.10 only if ``tomli`` is installed):
@@ -25,7 +23,6 @@ import ipaddress
 import json
 import os
 import re
-import socket
 import urllib.request
 from dataclasses import replace
 from http.client import HTTPException
@@ -38,13 +35,21 @@ from rehearse.errors import UsageError
 from rehearse.matching import Match, Matcher
 from rehearse.normalize import atomize
 from rehearse.rubric import Point, Question
-from rehearse.scoring import PointResult, Score, coverage_of, evidence_from, point_result, timing
+from rehearse.scoring import (
+    PointResult,
+    Score,
+    coverage_of,
+    evidence_from,
+    point_result,
+    timing,
+)
 from rehearse.transcript import Transcript
 
 CONFIG_FILE = "llm.toml"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_TOKENS = 1024
 HINTS = 4  # rubric phrases shown per point
+QUOTE_MAX = 300  # characters of a quote the schema allows
 _KEYS = ("base_url", "model", "api_key", "timeout")
 
 SYSTEM_PROMPT = (
@@ -90,11 +95,6 @@ def _read_config(path: Path) -> dict[str, Any]:
     return data
 
 
-def _words(text: str) -> int:
-    """How many words ``text`` has (one per Han character or Latin word)."""
-    return len({a.token for a in atomize(text)})
-
-
 def find_quote(matcher: Matcher, quote: str) -> Match | None:
     """Where the transcript says ``quote`` (sound-tolerant, negation-aware), or None.
 
@@ -102,7 +102,7 @@ def find_quote(matcher: Matcher, quote: str) -> Match | None:
     its best match is within the matcher's usual tolerance for a phrase of its length.
     """
     q = quote.strip().strip("\"'“”‘’「」『』")
-    if _words(q) < 2:
+    if len({a.token for a in atomize(q)}) < 2:  # words: one per Han character or Latin word
         return None
     m = matcher.find(q)
     return replace(m, by="llm") if m is not None else None
@@ -116,6 +116,15 @@ def _hints(point: Point) -> list[str]:
     return out[:HINTS]
 
 
+def _schema(ids: list[str]) -> dict[str, Any]:
+    """The reply's JSON schema: llama.cpp's server (and llama-cpp-python) enforce it, others ignore it."""
+    entry = {"type": "object", "required": ["id", "said", "quote"],
+             "properties": {"id": {"type": "string", "enum": ids}, "said": {"type": "boolean"},
+                            "quote": {"type": "string", "maxLength": QUOTE_MAX}}}
+    return {"type": "object", "required": ["points"],
+            "properties": {"points": {"type": "array", "items": entry, "maxItems": len(ids)}}}
+
+
 class LLMJudge:
     """The offline judge, then one chat request about the points it left uncovered (quotes verified)."""
 
@@ -123,19 +132,16 @@ class LLMJudge:
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
-        url = base_url.strip().rstrip("/")
-        self.base_url = url[: -len("/chat/completions")] if url.endswith("/chat/completions") else url
+        self.base_url = base_url.strip().rstrip("/").removesuffix("/chat/completions")
         self.model = model
         self.api_key = api_key or None
         self.timeout = float(timeout)
         self.max_tokens = max_tokens
         #: one line per problem per call (unreachable model, unusable reply, unverified claims)
         self.warnings: list[str] = []
-        #: HTTP requests made so far
-        self.requests = 0
 
     @classmethod
-    def from_env(cls) -> "LLMJudge":
+    def from_env(cls) -> LLMJudge:
         """A judge configured by ``REHEARSE_LLM_*`` variables, else ``llm.toml`` in rehearse's home dir."""
         from rehearse.store import home_dir
 
@@ -153,14 +159,11 @@ class LLMJudge:
         base_url = str(conf["base_url"]).strip()
         if urlparse(base_url).scheme not in ("http", "https") or not urlparse(base_url).netloc:
             raise UsageError(f"The llm judge's base URL must start with http:// or https://, not '{base_url}'.")
-        try:
-            timeout = float(conf.get("timeout", DEFAULT_TIMEOUT))
-        except (TypeError, ValueError):
-            timeout = -1.0
-        if not timeout > 0:
+        timeout = str(conf.get("timeout", DEFAULT_TIMEOUT)).strip()
+        if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", timeout) or not float(timeout) > 0:
             raise UsageError(f"The llm judge's timeout must be a positive number of seconds, not '{conf['timeout']}'.")
         key = conf.get("api_key")
-        return cls(base_url, str(conf["model"]).strip(), str(key).strip() if key else None, timeout)
+        return cls(base_url, str(conf["model"]).strip(), str(key).strip() if key else None, float(timeout))
 
     def judge(self, question: Question, transcript: Transcript) -> Score:
         """The offline verdicts, plus the uncovered points the model claims with a quote found in the transcript."""
@@ -178,9 +181,9 @@ class LLMJudge:
         found: dict[str, PointResult] = {}
         unverified: list[str] = []
         for pid, quote in claims:
-            m = find_quote(matcher, quote) if pid not in found else None
+            m = None if pid in found else find_quote(matcher, quote)
             if m is None:
-                unverified += [] if pid in found else [pid]
+                unverified.append(pid)
                 continue
             point, old, ev = asked[pid], before[pid], evidence_from(m, times)
             groups = list(old.groups) if point.mode == "all" else [old.evidence]
@@ -202,14 +205,14 @@ class LLMJudge:
         for p in points:
             lines.append(f"- id: {p.id}; point: {p.label}; typical wording: {' / '.join(_hints(p))}")
         lines += ["", "Reply with JSON only, one entry per key point:",
-                  '{"points": [{"id": "<key point id>", "said": true or false, '
-                  '"quote": "<the exact words of the answer that state it; empty when not said>"}]}']
+                  ('{"points": [{"id": "<key point id>", "said": true or false, '
+                   '"quote": "<the exact words of the answer that state it; empty when not said>"}]}')]
         return "\n".join(lines)
 
     def _ask(self, question: Question, text: str, points: list[Point]) -> list[tuple[str, str]] | None:
         """(id, quote) of every point the model says was said; None (and a warning) when it failed."""
         body = {"model": self.model, "temperature": 0, "max_tokens": self.max_tokens, "stream": False,
-                "response_format": {"type": "json_object"},
+                "response_format": {"type": "json_object", "schema": _schema([p.id for p in points])},
                 "messages": [{"role": "system", "content": SYSTEM_PROMPT},
                              {"role": "user", "content": self._prompt(question, text, points)}]}
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -218,38 +221,30 @@ class LLMJudge:
         url = f"{self.base_url}/chat/completions"
         request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                          headers=headers, method="POST")
-        self.requests += 1
         try:
             with urlopen(request, timeout=self.timeout) as resp:
                 raw = resp.read()
         except HTTPError as exc:
             return self._fail(f"HTTP {exc.code} {exc.reason}".strip())
-        except URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (TimeoutError, socket.timeout)):
+        except (OSError, HTTPException) as exc:  # URLError is an OSError; socket.timeout is TimeoutError
+            reason = exc.reason if isinstance(exc, URLError) else exc
+            if isinstance(reason, TimeoutError):
                 return self._fail(f"timed out after {self.timeout:g} s")
             if isinstance(reason, ConnectionRefusedError):
                 return self._fail("connection refused")
-            return self._fail(str(reason) or type(reason).__name__)
-        except (TimeoutError, socket.timeout):
-            return self._fail(f"timed out after {self.timeout:g} s")
-        except (OSError, HTTPException) as exc:
-            return self._fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            return self._fail(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
         return self._parse(raw, {p.id for p in points})
 
     def _fail(self, why: str, reached: bool = False) -> None:
         state = "reply unusable" if reached else "unavailable"
         self.warnings.append(f"LLM judge {state} ({why} at {self.base_url}): offline verdicts used")
-        return None
 
     def _parse(self, raw: bytes, ids: set[str]) -> list[tuple[str, str]] | None:
         try:
             content = json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
-            if not isinstance(content, str):
-                raise TypeError
+            text = re.sub(r"^\s*<think>.*?</think>", "", content, flags=re.DOTALL).strip()  # no <think> part
         except (ValueError, KeyError, IndexError, TypeError):
             return self._fail("not an OpenAI chat completion", reached=True)
-        text = re.sub(r"^\s*<think>.*?</think>", "", content, flags=re.S).strip()
         text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text).strip()
         try:
             reply = json.loads(text)
