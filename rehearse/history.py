@@ -11,10 +11,9 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rehearse.errors import OutputError, UnknownQuestionError
+from rehearse.errors import UnknownQuestionError
 from rehearse.store import AttemptRecord, Store
 
 if TYPE_CHECKING:
@@ -145,24 +144,3 @@ def rescore(store: Store, library: Library, *, question: str | None = None, forc
         summary.rescored.append(a.id)
     return summary
 
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (a temp file renamed into place); return the path."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a directory")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as exc:
-        if tmp.parent.is_dir():
-            tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}.") from None
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically; return the path."""
-    return write_bytes(path, text.encode("utf-8"))

@@ -23,6 +23,7 @@ import yaml
 from pypinyin import Style, lazy_pinyin
 
 from rehearse.errors import NotesError
+from rehearse.files import write_text
 from rehearse.matching import Matcher
 from rehearse.normalize import han_count, normalize
 from rehearse.rubric import parse_bank
@@ -492,7 +493,5 @@ def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | No
     else:
         action, body = ("overwritten" if dest.exists() else "written"), dump_bank(fresh)
     problems = tuple(parse_bank(body, dest)[1])  # only ever the user's own, in a merged bank
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    (tmp := dest.with_name(dest.name + ".tmp")).write_text(body, encoding="utf-8")
-    tmp.replace(dest)
+    write_text(dest, body)
     return ImportResult(dest, action, ids, drafts, added, kept, problems)

@@ -18,13 +18,13 @@ is reported in one line and ignored for scoring; it is never overwritten.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
-from rehearse.errors import LearnedError
+from rehearse.errors import LearnedError, OutputError
+from rehearse.files import write_text
 from rehearse.normalize import has_content, normalize
 from rehearse.rubric import Library
 
@@ -77,13 +77,10 @@ def save(learned: Learned, path: Path | None = None) -> Path:
     body = {q: {p: ws for p, ws in sorted(pts.items()) if ws} for q, pts in sorted(learned.items())}
     body = {q: pts for q, pts in body.items() if pts}
     text = _HEADER + yaml.safe_dump({"learned": body}, allow_unicode=True, sort_keys=False)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise LearnedError(f"{path}: cannot write the learned wordings ({exc.strerror or exc}).") from None
+        write_text(path, text)
+    except OutputError as exc:
+        raise LearnedError(f"{exc} The learned wordings were not changed.") from None
     return path
 
 

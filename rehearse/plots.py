@@ -99,6 +99,6 @@ def coverage_png(p: QuestionProgress) -> bytes:
 def write_progress_png(path: Path, progress: Sequence[QuestionProgress], attempts: Sequence[AttemptRecord], *,
                        language: str = "zh") -> Path:
     """Write :func:`progress_png` to ``path`` (atomically); return the path."""
-    from rehearse.history import write_bytes
+    from rehearse.files import write_bytes
 
     return write_bytes(Path(path), progress_png(progress, attempts, language=language))

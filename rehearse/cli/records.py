@@ -115,7 +115,7 @@ def progress(
     sparklines); optionally writes a PNG chart and an HTML report.
     """
     from rehearse.errors import UsageError
-    from rehearse.history import write_text
+    from rehearse.files import write_text
     from rehearse.progress import question_progress
     from rehearse.report import render_progress
     from rehearse.store import Store
@@ -132,7 +132,7 @@ def progress(
     language = _main_language(attempts)
     render_progress(prog, attempts, out, language=language)
     if plot is not None or html is not None:
-        from rehearse.history import write_bytes
+        from rehearse.files import write_bytes
         from rehearse.plots import coverage_png, progress_png
 
         overview = progress_png(prog, attempts, language=language)
@@ -201,7 +201,8 @@ def export(
 ) -> None:
     """Export every stored attempt (CSV: current result per row; JSON: all results, points and segments)."""
     from rehearse.errors import UsageError
-    from rehearse.history import export_csv, export_json, write_text
+    from rehearse.files import write_text
+    from rehearse.history import export_csv, export_json
     from rehearse.store import Store
 
     if fmt not in ("csv", "json"):
