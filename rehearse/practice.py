@@ -38,38 +38,22 @@ from rich.table import Table
 from rich.text import Text
 
 from rehearse.assess import Assessment, assess_transcript, options_for
+from rehearse.devices import resolve_device
 from rehearse.judges import Judge
 from rehearse.live import LiveTranscriber
-from rehearse.recorder import (
-    MicSource,
-    Recorder,
-    Recording,
-    Source,
-    recording_path,
-    resolve_device,
-)
+from rehearse.paths import recordings_dir
+from rehearse.recorder import MicSource, Recorder, Recording, Source
 from rehearse.report import correction_line, coverage_bar, render_assessment
 from rehearse.rubric import Question
 from rehearse.schedule import describe_due, replay
-from rehearse.store import AttemptRecord, Store, home_dir
+from rehearse.store import AttemptRecord, Store
 from rehearse.transcript import Engine, Transcript
 from rehearse.tts import Speaker, beep
+from rehearse.wavfile import recording_path
 
 METER_WIDTH = 30
 
 
-def recordings_dir(cwd: Path | None = None) -> Path:
-    """Where answers are recorded when ``--recordings`` is not given.
-
-    ``$REHEARSE_RECORDINGS`` if set; else ``./recordings`` if the current
-    directory has one (as the project checkout does); else
-    ``<rehearse home>/recordings``, beside the history database.
-    """
-    env = os.environ.get("REHEARSE_RECORDINGS")
-    if env:
-        return Path(env).expanduser()
-    local = (cwd or Path.cwd()) / "recordings"
-    return local.resolve() if local.is_dir() else home_dir() / "recordings"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from rehearse.errors import RubricError, UnknownQuestionError
 from rehearse.lexicon import Lexicon, parse_concepts, shipped_lexicon
 from rehearse.matching import split_gap
 from rehearse.normalize import has_content
+from rehearse.paths import shipped_bank_dir
 from rehearse.yaml_lines import LineList, line_of
 from rehearse.yaml_lines import load as load_yaml
 
@@ -426,16 +427,6 @@ def load_bank(path: str | os.PathLike[str]) -> Bank:
     return bank
 
 
-def shipped_bank_dir() -> Path:
-    """Where the shipped banks live: ``$REHEARSE_PROMPTS``, the checkout's prompts/, or the installed package's."""
-    env = os.environ.get("REHEARSE_PROMPTS")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "prompts", here / "prompts"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "prompts"
 
 
 def shipped_bank_paths() -> list[Path]:

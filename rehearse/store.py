@@ -32,7 +32,6 @@ A :class:`Store` wraps one ``sqlite3`` connection: use one per thread.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from rehearse.errors import StoreError, UnknownAttemptError
 from rehearse.migrations import MIGRATIONS, applied_migrations, migrate  # noqa: F401 - re-exported
+from rehearse.paths import home_dir
 from rehearse.records import AttemptRecord, PointRecord, ResultRecord, SessionRecord  # noqa: F401 - re-exported
 from rehearse.transcript import Transcript
 
@@ -55,14 +55,6 @@ STATUSES = ("scored", "no_speech", "not_scored")
 DEFAULT_TIMEOUT_S = 5.0
 
 
-def home_dir() -> Path:
-    """rehearse's per-user data directory: ``$REHEARSE_HOME``, else platformdirs' user data dir."""
-    env = os.environ.get("REHEARSE_HOME")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("rehearse", appauthor=False))
 
 
 def default_db_path() -> Path:

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rehearse.audio import AudioInfo, audio_info, is_silent, load_audio, rms_dbfs, write_wav
+from rehearse.audio import (
+    AudioInfo,
+    audio_info,
+    is_silent,
+    load_audio,
+    rms_dbfs,
+    write_wav,
+)
 from rehearse.errors import AudioError
 from rehearse.transcript import SAMPLE_RATE
 

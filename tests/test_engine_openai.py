@@ -22,7 +22,13 @@ from whisper.model import ModelDimensions, Whisper  # noqa: E402
 
 from rehearse.engines.openai_whisper import OpenAIWhisperEngine, cached_checkpoint  # noqa: E402
 from rehearse.errors import EngineError, ModelNotFoundError  # noqa: E402
-from rehearse.transcript import SAMPLE_RATE, Segment, TranscribeOptions, Transcript, Word  # noqa: E402
+from rehearse.transcript import (  # noqa: E402
+    SAMPLE_RATE,
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    Word,
+)
 
 # Multilingual vocabulary (51865) so the tokenizer is multilingual and "zh" can be forced.
 # n_text_ctx is 64 rather than 448: the decoder then samples at most 32 tokens per

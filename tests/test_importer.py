@@ -12,7 +12,13 @@ from typer.testing import CliRunner
 from rehearse.assess import assess_text
 from rehearse.cli import app
 from rehearse.errors import NotesError
-from rehearse.importer import extract_phrases, import_notes, is_question, parse_notes, slug
+from rehearse.importer import (
+    extract_phrases,
+    import_notes,
+    is_question,
+    parse_notes,
+    slug,
+)
 from rehearse.rubric import load_bank, parse_bank
 
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"

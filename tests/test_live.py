@@ -18,6 +18,7 @@ from rehearse.transcribe import recognise
 from rehearse.transcript import SAMPLE_RATE, ZH_PROMPT, TranscribeOptions
 from tests.conftest import ROOT, FakeEngine, shared_clip
 
+
 def _reference() -> str:
     import csv
 

@@ -1,7 +1,14 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rehearse.normalize import atomize, fold_syllable, han_count, latin_words, normalize, to_simplified
+from rehearse.normalize import (
+    atomize,
+    fold_syllable,
+    han_count,
+    latin_words,
+    normalize,
+    to_simplified,
+)
 
 
 def test_traditional_to_simplified():

@@ -159,8 +159,7 @@ def test_ctrl_c_while_recording_asks_then_score_attempt_finishes_it(pulse, tmp_p
 
 def test_recordings_folder_default(tmp_path, monkeypatch):
     """$REHEARSE_RECORDINGS, else ./recordings when it exists (the project checkout), else <home>/recordings."""
-    from rehearse.practice import recordings_dir
-    from rehearse.store import home_dir
+    from rehearse.paths import home_dir, recordings_dir
 
     monkeypatch.delenv("REHEARSE_RECORDINGS", raising=False)
     assert recordings_dir(tmp_path) == home_dir() / "recordings"

@@ -12,15 +12,16 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from rehearse.audio import load_audio, rms_dbfs
-from rehearse.recorder import (DeviceError, DiskFullError, MicSource, Recorder, WavStream, input_devices,
-                               open_error, recording_path, repair_wav, resolve_device)
+from rehearse.devices import input_devices, open_error, resolve_device
+from rehearse.errors import DeviceError, DiskFullError
+from rehearse.recorder import MicSource, Recorder
+from rehearse.wavfile import WavStream, recording_path, repair_wav
 from tests.audio_stack import pulse  # noqa: F401 - the fixture
 from tests.conftest import ROOT, shared_clip
 
@@ -95,7 +96,8 @@ def test_file_is_valid_while_recording_and_after_the_process_is_killed(pulse, tm
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from rehearse.recorder import MicSource, Recorder, resolve_device
+        from rehearse.devices import resolve_device
+        from rehearse.recorder import MicSource, Recorder
         rec = Recorder(Path({str(out)!r}), MicSource(resolve_device("pulse")), max_seconds=60)
         rec.start()
         print("recording", flush=True)
@@ -155,7 +157,8 @@ def test_file_size_limit_is_a_disk_full_error_without_corrupt_file(tmp_path):
     script = textwrap.dedent(f"""
         import resource, numpy as np
         from pathlib import Path
-        from rehearse.recorder import WavStream, DiskFullError
+        from rehearse.errors import DiskFullError
+        from rehearse.wavfile import WavStream
         resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
         w = WavStream(Path({str(out)!r}))
         try:

@@ -9,7 +9,13 @@ from fsrs import Rating
 
 from rehearse.assess import assess_text
 from rehearse.rubric import load_library
-from rehearse.schedule import describe_due, due_today, order_questions, rating_for, replay
+from rehearse.schedule import (
+    describe_due,
+    due_today,
+    order_questions,
+    rating_for,
+    replay,
+)
 from rehearse.store import Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -13,7 +13,13 @@ import pytest
 from rehearse.assess import assess_text, assess_transcript
 from rehearse.errors import StoreError
 from rehearse.rubric import Point, Question
-from rehearse.store import MIGRATIONS, Store, UnknownAttemptError, default_db_path, home_dir
+from rehearse.store import (
+    MIGRATIONS,
+    Store,
+    UnknownAttemptError,
+    default_db_path,
+    home_dir,
+)
 from rehearse.transcript import Segment, Transcript, Word
 
 Q = Question(

@@ -8,7 +8,13 @@ import soundfile as sf
 
 from rehearse.audio import load_audio, rms_dbfs
 from rehearse.rubric import load_library
-from rehearse.tts import Speaker, TTSError, available_engines, choose_engine, synthesize_to_file
+from rehearse.tts import (
+    Speaker,
+    TTSError,
+    available_engines,
+    choose_engine,
+    synthesize_to_file,
+)
 
 
 @pytest.fixture(scope="module")

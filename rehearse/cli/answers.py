@@ -92,11 +92,11 @@ def practice(
 @cli_errors
 def devices() -> None:
     """List the input devices (microphones) that rehearse can record from, for --device."""
-    from rehearse.recorder import input_devices
+    from rehearse.devices import input_devices
 
     found = input_devices()
     if not found:
-        from rehearse.recorder import resolve_device
+        from rehearse.devices import resolve_device
 
         resolve_device(None)  # raises the explanation (no device / permission)
     table = Table(box=None, header_style="bold")

@@ -79,7 +79,7 @@ def questions_check(
         raise RubricError(problems)
     if n == 0:
         from rehearse.errors import UsageError
-        from rehearse.rubric import shipped_bank_dir
+        from rehearse.paths import shipped_bank_dir
 
         where = ", ".join(map(str, targets)) if targets else f"{shipped_bank_dir()} (no *.yaml banks there)"
         raise UsageError(f"no questions to check in {where}: nothing was validated.")
