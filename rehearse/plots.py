@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 from rehearse.fluency import BANDS
 from rehearse.progress import QuestionProgress, fluency_series
@@ -94,11 +93,3 @@ def coverage_png(p: QuestionProgress) -> bytes:
     _coverage_axes(fig.subplots(), [p])
     fig.autofmt_xdate()
     return _png(fig)
-
-
-def write_progress_png(path: Path, progress: Sequence[QuestionProgress], attempts: Sequence[AttemptRecord], *,
-                       language: str = "zh") -> Path:
-    """Write :func:`progress_png` to ``path`` (atomically); return the path."""
-    from rehearse.files import write_bytes
-
-    return write_bytes(Path(path), progress_png(progress, attempts, language=language))

@@ -235,11 +235,6 @@ def synthesize_to_file(text: str, lang: str, path: str | os.PathLike[str], *, vo
     return Speaker(voice).synthesize_to_file(text, lang, path)
 
 
-def speak(text: str, lang: str, *, voice: str | None = None) -> bool:
-    """Read ``text`` aloud in ``lang``; False when no engine or no output device is available."""
-    return Speaker(voice).speak(text, lang)
-
-
 def beep(seconds: float = 0.15, freq: float = 880.0) -> None:
     """The "start speaking" cue: a short tone, or the terminal bell if there is no output device."""
     import numpy as np

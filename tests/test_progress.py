@@ -149,10 +149,11 @@ def test_rescore_changes_progress_but_keeps_old_results(store):
 def test_progress_png_opens_with_the_right_size(store, tmp_path):
     from PIL import Image
 
-    from rehearse.plots import write_progress_png
+    from rehearse.files import write_bytes
+    from rehearse.plots import progress_png
 
     atts = store.attempts()
-    path = write_progress_png(tmp_path / "out" / "progress.png", question_progress(atts), atts)
+    path = write_bytes(tmp_path / "out" / "progress.png", progress_png(question_progress(atts), atts))
     assert path.stat().st_size > 10_000
     with Image.open(path) as im:
         assert im.format == "PNG" and im.size == (1000, 700)
