@@ -23,7 +23,9 @@ import soundfile as sf
 import soxr
 
 from rehearse.errors import AudioError
-from rehearse.transcript import SAMPLE_RATE
+
+#: every engine, the VAD and the recorder work at 16 kHz mono
+SAMPLE_RATE = 16_000
 
 BLOCK_SECONDS = 2.0
 SILENCE_FLOOR_DBFS = -120.0

@@ -222,7 +222,7 @@ def _pause_positions(transcript: Transcript, pauses: Sequence[tuple[float, float
     """Offsets of the last character spoken before each pause (by word/segment timestamps)."""
     if not pauses:
         return set()
-    from rehearse.scoring import char_times
+    from rehearse.transcript import char_times
 
     times = char_times(transcript)
     text = transcript.text

@@ -57,9 +57,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rehearse.audio import SAMPLE_RATE
 from rehearse.transcribe import Recognition, recognise
 from rehearse.transcript import (
-    SAMPLE_RATE,
     Engine,
     Segment,
     TranscribeOptions,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from rehearse.normalize import Atom, atomize
+from rehearse.normalize import Atom, atomize, split_gap
 from rehearse.normalize import is_han as _is_han_char
 
 _SOUND_SYMBOLS: dict[str, str] = {}
@@ -43,7 +43,6 @@ _ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用
                           r"不包括|不带|从来不|从不|never)[^，。,.；;！？!?]{0,6}$")
 _EN_NEGATION_WORD = re.compile(r"\b(not|no|non|without|never|instead|rather|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
                                re.IGNORECASE)
-_GAP = re.compile(r"…+|\.{3,}")
 GAP_MAX = 10  # characters allowed between the parts of a gap phrase
 _CLAUSE_BREAK = re.compile(r"[，。,.；;！？!?：:]")
 
@@ -296,10 +295,6 @@ def _occurrences(text: str, sub: str) -> list[int]:
         i = text.find(sub, i + 1)
     return out
 
-
-def split_gap(phrase: str) -> list[str]:
-    """The parts of a phrase with gaps (``A…B``), stripped; one part if it has none."""
-    return [p.strip() for p in _GAP.split(phrase) if p.strip()] or [phrase]
 
 
 def is_negated(text: str, start: int) -> bool:

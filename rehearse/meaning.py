@@ -30,7 +30,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rehearse.matching import WINDOW, Match, Matcher, split_gap
+from rehearse.matching import WINDOW, Match, Matcher
+from rehearse.normalize import split_gap
 from rehearse.rubric import Point, Question
 from rehearse.scoring import (
     PointResult,

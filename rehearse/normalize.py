@@ -180,3 +180,10 @@ def han_count(text: str) -> int:
 def latin_words(text: str) -> list[str]:
     """English words (Latin-letter runs, with inner apostrophes/hyphens) in text."""
     return re.findall(r"[A-Za-z]+(?:['’-][A-Za-z]+)*", unicodedata.normalize("NFKC", text))
+
+
+_GAP = re.compile(r"…+|\.{3,}")
+
+def split_gap(phrase: str) -> list[str]:
+    """The parts of a phrase with gaps (``A…B``), stripped; one part if it has none."""
+    return [p.strip() for p in _GAP.split(phrase) if p.strip()] or [phrase]

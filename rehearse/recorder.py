@@ -37,10 +37,9 @@ from typing import Any, Protocol
 import numpy as np
 import soundfile as sf
 
-from rehearse.audio import rms_dbfs
+from rehearse.audio import SAMPLE_RATE, rms_dbfs
 from rehearse.devices import InputDevice, open_error, sounddevice
 from rehearse.errors import RecordingError
-from rehearse.transcript import SAMPLE_RATE
 from rehearse.wavfile import WavStream
 
 BLOCK_S = 0.1            # one PortAudio callback block

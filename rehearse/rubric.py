@@ -45,8 +45,7 @@ from rapidfuzz import process
 
 from rehearse.errors import RubricError, UnknownQuestionError
 from rehearse.lexicon import Lexicon, parse_concepts, shipped_lexicon
-from rehearse.matching import split_gap
-from rehearse.normalize import has_content
+from rehearse.normalize import has_content, split_gap
 from rehearse.paths import shipped_bank_dir
 from rehearse.yaml_lines import LineList, line_of
 from rehearse.yaml_lines import load as load_yaml

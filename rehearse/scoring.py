@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rehearse.matching import Match, Matcher
 from rehearse.rubric import Point, Question
-from rehearse.transcript import Transcript
+from rehearse.transcript import Transcript, char_times
 
 COVERED_AT = 0.5
 
@@ -82,41 +82,6 @@ class Score:
     def missed(self) -> tuple[PointResult, ...]:
         return tuple(p for p in self.points if not p.covered)
 
-
-def char_times(transcript: Transcript) -> list[tuple[float, float]]:
-    """For each character of ``transcript.text``: the (start, end) time it was spoken.
-
-    Uses word timestamps where the engine gave them, else spreads each
-    segment's time evenly over its characters.
-    """
-    text = transcript.text
-    times: list[tuple[float, float]] = [(0.0, 0.0)] * len(text)
-    cursor = 0
-    for seg in transcript.segments:
-        st = seg.text.strip()
-        if not st:
-            continue
-        pos = text.find(st, cursor)
-        if pos < 0:
-            continue
-        span = max(len(st), 1)
-        for i in range(len(st)):
-            t0 = seg.start + (seg.end - seg.start) * i / span
-            t1 = seg.start + (seg.end - seg.start) * (i + 1) / span
-            times[pos + i] = (t0, t1)
-        wc = pos
-        for w in seg.words:
-            wt = w.text.strip()
-            if not wt:
-                continue
-            wpos = text.find(wt, wc, pos + len(st))
-            if wpos < 0:
-                continue
-            for i in range(wpos, wpos + len(wt)):
-                times[i] = (w.start, w.end)
-            wc = wpos + len(wt)
-        cursor = pos + len(st)
-    return times
 
 
 def evidence_from(match: Match, times: list[tuple[float, float]] | None) -> Evidence:

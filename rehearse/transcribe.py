@@ -21,10 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from rapidfuzz import fuzz
 
-from rehearse.audio import is_silent
+from rehearse.audio import SAMPLE_RATE, is_silent
 from rehearse.normalize import atomize, is_han, normalize, to_simplified
 from rehearse.transcript import (
-    SAMPLE_RATE,
     Engine,
     Segment,
     TranscribeOptions,

@@ -12,8 +12,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
-
 # Whisper prompt that nudges decoding toward Simplified Chinese with
 # punctuation, and keeps English technical terms in Latin letters.
 ZH_PROMPT = "以下是普通话的面试回答，使用简体中文和标点符号，英文术语保留英文，比如 InfoNCE loss、DDPM。"
@@ -140,3 +138,39 @@ class Engine(Protocol):
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> Transcript:
         """Transcribe 16 kHz mono float32 samples. Returns raw (unfiltered) segments."""
         ...
+
+
+def char_times(transcript: Transcript) -> list[tuple[float, float]]:
+    """For each character of ``transcript.text``: the (start, end) time it was spoken.
+
+    Uses word timestamps where the engine gave them, else spreads each
+    segment's time evenly over its characters.
+    """
+    text = transcript.text
+    times: list[tuple[float, float]] = [(0.0, 0.0)] * len(text)
+    cursor = 0
+    for seg in transcript.segments:
+        st = seg.text.strip()
+        if not st:
+            continue
+        pos = text.find(st, cursor)
+        if pos < 0:
+            continue
+        span = max(len(st), 1)
+        for i in range(len(st)):
+            t0 = seg.start + (seg.end - seg.start) * i / span
+            t1 = seg.start + (seg.end - seg.start) * (i + 1) / span
+            times[pos + i] = (t0, t1)
+        wc = pos
+        for w in seg.words:
+            wt = w.text.strip()
+            if not wt:
+                continue
+            wpos = text.find(wt, wc, pos + len(st))
+            if wpos < 0:
+                continue
+            for i in range(wpos, wpos + len(wt)):
+                times[i] = (w.start, w.end)
+            wc = wpos + len(wt)
+        cursor = pos + len(st)
+    return times

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rehearse.transcript import SAMPLE_RATE
+from rehearse.audio import SAMPLE_RATE
 
 
 def speech_regions(audio: np.ndarray, *, min_silence_s: float = 0.25, threshold: float = 0.5,

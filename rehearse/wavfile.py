@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from rehearse.audio import SAMPLE_RATE
 from rehearse.errors import DiskFullError, RecordingError
-from rehearse.transcript import SAMPLE_RATE
 
 FLUSH_EVERY_S = 0.5  # header rewrite + fsync interval: at most this much is lost on power cut
 

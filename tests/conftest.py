@@ -63,7 +63,8 @@ class FakeEngine:
         pass
 
     def transcribe(self, audio, options):  # type: ignore[no-untyped-def]
-        from rehearse.transcript import SAMPLE_RATE, Segment, Transcript
+        from rehearse.audio import SAMPLE_RATE
+        from rehearse.transcript import Segment, Transcript
 
         self.calls.append(options)
         self.seconds.append(len(audio) / SAMPLE_RATE)

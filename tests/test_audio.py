@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from rehearse.audio import (
+    SAMPLE_RATE,
     AudioInfo,
     audio_info,
     is_silent,
@@ -19,7 +20,6 @@ from rehearse.audio import (
     write_wav,
 )
 from rehearse.errors import AudioError
-from rehearse.transcript import SAMPLE_RATE
 
 
 def tone(

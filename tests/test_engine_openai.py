@@ -22,8 +22,8 @@ from whisper.model import ModelDimensions, Whisper  # noqa: E402
 
 from rehearse.engines.openai_whisper import OpenAIWhisperEngine, cached_checkpoint  # noqa: E402
 from rehearse.errors import EngineError, ModelNotFoundError  # noqa: E402
+from rehearse.audio import SAMPLE_RATE  # noqa: E402
 from rehearse.transcript import (  # noqa: E402
-    SAMPLE_RATE,
     Segment,
     TranscribeOptions,
     Transcript,

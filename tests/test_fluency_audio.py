@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from rehearse.audio import load_audio
+from rehearse.audio import SAMPLE_RATE, load_audio
 from rehearse.fluency import measure
-from rehearse.transcript import SAMPLE_RATE, Transcript
+from rehearse.transcript import Transcript
 from rehearse.vad import speech_regions
 
 from .conftest import shared_clip

@@ -10,12 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from rehearse.audio import load_audio
+from rehearse.audio import SAMPLE_RATE, load_audio
 from rehearse.errors import RehearseError
 from rehearse.live import LiveTranscriber, find_cut
 from rehearse.metrics import cer
 from rehearse.transcribe import recognise
-from rehearse.transcript import SAMPLE_RATE, ZH_PROMPT, TranscribeOptions
+from rehearse.transcript import ZH_PROMPT, TranscribeOptions
 from tests.conftest import ROOT, FakeEngine, shared_clip
 
 

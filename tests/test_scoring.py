@@ -1,8 +1,8 @@
 import pytest
 
 from rehearse.rubric import Point, Question
-from rehearse.scoring import char_times, score
-from rehearse.transcript import Segment, Transcript, Word
+from rehearse.scoring import score
+from rehearse.transcript import Segment, Transcript, Word, char_times
 
 
 def question(*points: Point) -> Question:

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 
+from rehearse.audio import SAMPLE_RATE
 from rehearse.errors import EngineError
 from rehearse.models import resolve_ct2
 from rehearse.transcript import (
-    SAMPLE_RATE,
     Segment,
     TranscribeOptions,
     Transcript,

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import whisper
 
+from rehearse.audio import SAMPLE_RATE
 from rehearse.errors import EngineError, ModelNotFoundError
 from rehearse.transcript import (
-    SAMPLE_RATE,
     Segment,
     TranscribeOptions,
     Transcript,
