@@ -18,6 +18,7 @@ from rehearse.transcript import Transcript
 
 if TYPE_CHECKING:
     from rehearse.corrections import CorrectionResult
+    from rehearse.practice import Summary
     from rehearse.progress import QuestionProgress
     from rehearse.store import AttemptRecord
 
@@ -264,3 +265,85 @@ def correction_line(r: "CorrectionResult") -> str:
     elif r.span:
         line += f"; “{r.span}” was already a learned wording"
     return line
+
+
+# --------------------------------------------------------------------------- the practice screen
+
+METER_WIDTH = 30
+
+
+def question_panel(q: Question, index: int, total: int) -> Panel:
+    """The question, its tags and target time."""
+    body = Text(q.question, style="bold")
+    meta = [f"{q.bank}" if q.bank else "", f"tags: {', '.join(q.tags)}" if q.tags else "",
+            f"target {q.target_seconds:.0f} s" if q.target_seconds else "", q.language]
+    return Panel(Group(body, Text(" · ".join(m for m in meta if m), style="dim")),
+                 title=f"question {index}/{total} · {q.id}", title_align="left", border_style="cyan")
+
+
+def meter_line(elapsed: float, level_dbfs: float, target: float | None, max_seconds: float | None,
+               warning: str | None) -> Text:
+    """One line: ● REC 0:12 / 2:00  ██████░░░░  -23 dBFS   Enter = stop."""
+    fill = max(0, min(METER_WIDTH, round((level_dbfs + 60) / 60 * METER_WIDTH)))
+    colour = "green" if level_dbfs > -30 else "yellow" if level_dbfs > -45 else "dim"
+    t = Text("● REC ", style="bold red")
+    limit = target or max_seconds
+    t.append(f"{int(elapsed // 60)}:{int(elapsed % 60):02d}")
+    if limit:
+        t.append(f" / {int(limit // 60)}:{int(limit % 60):02d}", style="dim")
+    t.append("  ")
+    t.append("█" * fill, style=colour)
+    t.append("░" * (METER_WIDTH - fill), style="dim")
+    t.append(f" {level_dbfs:5.0f} dBFS   Enter = stop, Ctrl-C = interrupt", style="dim")
+    if warning:
+        t.append(f"\n{warning}", style="bold yellow")
+    return t
+
+
+def comparison(previous: Sequence[AttemptRecord], a: Assessment) -> Group | Text:
+    """This attempt against the earlier scored attempts at the same question."""
+    scored = [p for p in previous if p.status == "scored" and p.coverage is not None]
+    if not scored:
+        return Text("First scored attempt at this question.", style="dim")
+    table = Table(title="compared with your earlier attempts", title_justify="left", box=None,
+                  header_style="bold")
+    for col in ("when", "coverage", "duration", "rate", "fillers"):
+        table.add_column(col, justify="right" if col != "when" else "left")
+    for p in scored[-5:]:
+        f = p.fluency
+        table.add_row(p.created_at.astimezone().strftime("%Y-%m-%d %H:%M"), f"{p.coverage:.0%}",
+                      f"{f.get('duration_s', 0):.0f} s", f"{f.get('speech_rate', 0):.0f}",
+                      str(f.get("filler_count", "")))
+    f = a.fluency
+    table.add_row(Text("now", style="bold"), Text(f"{a.score.coverage:.0%}", style="bold"),
+                  f"{f.duration_s:.0f} s", f"{f.speech_rate:.0f}", str(f.filler_count))
+    last, best = scored[-1].coverage or 0.0, max(p.coverage or 0.0 for p in scored)
+    delta = a.score.coverage - last
+    trend = Text(f"{delta:+.0%} vs last attempt, best so far {max(best, a.score.coverage):.0%}",
+                 style="green" if delta > 0 else "red" if delta < 0 else "dim")
+    return Group(table, trend, *point_changes(scored[-1], a))
+
+
+def point_changes(last: AttemptRecord, a: Assessment) -> list[Text]:
+    """Key points covered now but missed last time, dropped since, and missed both times."""
+    before = {p.id: p.covered for p in (last.result.points if last.result else ())}
+    lines = []
+    for title, style, now, then in (("now covered", "green", True, False), ("dropped since last time", "red", False, True),
+                                    ("missed again", "yellow", False, False)):
+        labels = [p.label for p in a.score.points if p.covered is now and before.get(p.id) is then]
+        if labels:
+            lines.append(Text(f"{title}: " + "；".join(labels), style=style))
+    return lines
+
+
+def summary_table(s: "Summary") -> Table:
+    """The session summary."""
+    table = Table(title="session summary", title_justify="left", header_style="bold", box=None)
+    for col in ("#", "question", "status", "coverage", "duration", "attempt"):
+        table.add_column(col)
+    for i, o in enumerate(s.outcomes, 1):
+        cov = coverage_bar(o.assessment.score.coverage, width=12) if o.assessment and o.status == "scored" \
+            else Text("—", style="dim")
+        dur = f"{o.assessment.transcript.duration:.0f} s" if o.assessment else ""
+        table.add_row(str(i), o.question.id, o.status, cov, dur, f"#{o.attempt_id}" if o.attempt_id else "")
+    return table

@@ -20,9 +20,9 @@ torch = pytest.importorskip("torch")
 whisper = pytest.importorskip("whisper")
 from whisper.model import ModelDimensions, Whisper  # noqa: E402
 
+from rehearse.audio import SAMPLE_RATE  # noqa: E402
 from rehearse.engines.openai_whisper import OpenAIWhisperEngine, cached_checkpoint  # noqa: E402
 from rehearse.errors import EngineError, ModelNotFoundError  # noqa: E402
-from rehearse.audio import SAMPLE_RATE  # noqa: E402
 from rehearse.transcript import (  # noqa: E402
     Segment,
     TranscribeOptions,

@@ -236,7 +236,7 @@ def test_silent_input_is_warned_and_stored_as_no_speech(pulse, tmp_path, base_en
 def test_comparison_with_earlier_attempts_names_the_points_that_changed(tmp_path):
     """The report after a retry: coverage vs the last attempt, and which key points came or went."""
     from rehearse.assess import assess_text
-    from rehearse.practice import comparison
+    from rehearse.report import comparison
 
     q = load_library().get("3d-ssgan")
     first = "我们用 2D-to-3D lifting 模块根据深度把特征提升到三维，最后做体渲染得到图像和语义掩码。"
