@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
           f"peak memory (max RSS of the process) {maxrss_mb:.0f} MB")
     diffs = [r["cer_streamed"] - r["cer_whole"] for r in rows if "cer_whole" in r]
     if diffs:
-        print(f"CER streamed - whole file: " + ", ".join(f"{d:+.3f}" for d in diffs))
+        print("CER streamed - whole file: " + ", ".join(f"{d:+.3f}" for d in diffs))
     return 0
 
 

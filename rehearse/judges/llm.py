@@ -143,7 +143,7 @@ class LLMJudge:
     @classmethod
     def from_env(cls) -> LLMJudge:
         """A judge configured by ``REHEARSE_LLM_*`` variables, else ``llm.toml`` in rehearse's home dir."""
-        from rehearse.store import home_dir
+        from rehearse.paths import home_dir
 
         path = home_dir() / CONFIG_FILE
         conf = _read_config(path)
@@ -170,7 +170,8 @@ class LLMJudge:
         from rehearse.judges import OfflineJudge
 
         base = OfflineJudge().judge(question, transcript)
-        asked = {p.id: p for p, r in zip(question.points, base.points) if not r.covered}
+        # points still missing; one the offline judge found contradicted ("unsure — check") stays for the user
+        asked = {p.id: p for p, r in zip(question.points, base.points) if not r.covered and r.unsure is None}
         if not asked or not transcript.text.strip():
             return base
         claims = self._ask(question, transcript.text, list(asked.values()))
