@@ -2,6 +2,8 @@
 #   make demo    set everything up, then score the shipped example answer (offline)
 #   make test    set everything up, then run the whole test suite
 #   make setup   only set up: Debian packages, .venv, CPU PyTorch, the project, the base model
+#   make lint    ruff (style, imports) and mypy (types), configured in pyproject.toml
+#   make test-fast  the tests that need no Whisper model, no audio stack and no LLM server (about 3 minutes)
 #   make bench   precision/recall/F1 of the scorer per layer on both evaluation sets, text and speech (cached transcripts)
 
 PYTHON ?= python3
@@ -12,7 +14,7 @@ TORCH  := torch==2.13.0
 # The CPU build of PyTorch (the default PyPI wheel for Linux pulls gigabytes of CUDA).
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: setup sysdeps demo test bench clean
+.PHONY: setup sysdeps demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -35,6 +37,13 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not model and not slow"
+
+lint: setup
+	$(BIN)/ruff check rehearse tests benchmarks scripts
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python benchmarks/scoring_eval.py --audio --bias

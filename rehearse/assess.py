@@ -94,7 +94,8 @@ def question_terms(question: Question, limit: int = 16) -> list[str]:
     candidates = [m.group(0).strip() for m in _LATIN_TERM.finditer(question.question)]
     candidates += [ph for p in question.points for g in p.groups for ph in g]
     seen: set[str] = set()
-    named, plain = [], []
+    named: list[str] = []
+    plain: list[str] = []
     for ph in candidates:
         words = latin_words(ph)
         if (not words or any(is_han(c) for c in ph) or "…" in ph or "..." in ph or len(words) > 3

@@ -109,7 +109,7 @@ def resolve_device(spec: str | int | None = None) -> InputDevice:
 def open_error(exc: Exception, device: InputDevice | str) -> DeviceError:
     """Turn a PortAudio error on opening ``device`` into a clear :class:`DeviceError`."""
     name = device.name if isinstance(device, InputDevice) else str(device)
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     code = args[1] if len(args) > 1 and isinstance(args[1], int) else 0
     host = args[2] if len(args) > 2 and isinstance(args[2], tuple) and len(args[2]) == 3 else (None, 0, "")
     text = f"{exc} {host[2]}".lower()

@@ -143,7 +143,9 @@ def _sections(body: str, offset: int) -> tuple[list[tuple[str, int, list[_Node],
             debris = True
             continue
         if heading or (cn and len(line.strip()) <= 80):
-            text = _clean(heading.group(2) if heading else cn.group(2))
+            found = heading or cn
+            assert found is not None
+            text = _clean(found.group(2))
             sections.append((text, line_no, [], [p[1] for p in (path[:-1] if heading else path)]))
             stack, last = [], None
             continue
@@ -437,7 +439,8 @@ def _safe_load(text: str) -> Any:
 def _append_text(existing: str, new: list[dict[str, Any]]) -> str | None:
     """Existing text with ``new`` questions appended, comments kept; None unless ``questions:`` ends the file."""
     try:
-        key, seq = yaml.compose(existing).value[-1]
+        root: Any = yaml.compose(existing)
+        key, seq = root.value[-1]
     except (yaml.YAMLError, AttributeError, IndexError, TypeError, ValueError):
         return None
     if key.value != "questions" or not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:

@@ -68,6 +68,7 @@ def load(path: Path | None = None) -> Learned:
         for q, pts in table.items())
     if not ok:
         raise LearnedError(f"{path}: expected 'learned: {{question: {{point: [wordings]}}}}'; fix or delete the file.")
+    assert isinstance(table, dict)  # checked just above
     return {q: {p: list(ws) for p, ws in pts.items()} for q, pts in table.items()}
 
 

@@ -168,7 +168,7 @@ def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[Lexicon, 
         if not isinstance(say, list) or len(say) < 2:
             problems.append(f"{where}:{line(item)}: concept '{cid}': say: needs at least two wordings")
             continue
-        words = [str(w).strip() for w in say if isinstance(w, (str, int, float)) and str(w).strip()]
+        words: list[str] = [str(w).strip() for w in say if isinstance(w, (str, int, float)) and str(w).strip()]
         bad = [w for w in words if not has_content(w)]
         if len(words) != len(say) or bad:
             problems.append(f"{where}:{line(item)}: concept '{cid}': say: every wording must be non-empty "
@@ -181,8 +181,8 @@ def parse_concepts(raw: Any, where: str, line_of: Any = None) -> tuple[Lexicon, 
         if item.get("alone", True) is False:
             partial.add(cid)
     seen: dict[str, str] = {}
-    for cid, words in out.items():
-        for w in words:
+    for cid, wordings in out.items():
+        for w in wordings:
             other = seen.setdefault(w.lower(), cid)
             if other != cid:
                 problems.append(f"{where}: concept '{cid}': say: {w!r} is already a wording of '{other}'")

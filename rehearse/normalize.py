@@ -26,6 +26,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
@@ -119,9 +120,10 @@ def atomize(text: str) -> list[Atom]:
         if not han_buf:
             return
         run = "".join(c for c, _ in han_buf)
-        sounds = lazy_pinyin(run, style=Style.NORMAL, errors=lambda s: list(s))
+        keep: Any = lambda s: list(s)  # noqa: E731 - characters pypinyin cannot read stay as they are
+        sounds = lazy_pinyin(run, style=Style.NORMAL, errors=keep)
         if len(sounds) != len(run):  # defensive: never misalign offsets
-            sounds = [lazy_pinyin(c, style=Style.NORMAL, errors=lambda s: list(s))[0] for c in run]
+            sounds = [lazy_pinyin(c, style=Style.NORMAL, errors=keep)[0] for c in run]
         for (c, idx), snd in zip(han_buf, sounds):
             token += 1
             atoms.append(Atom(c, fold_syllable(snd), token, idx, idx + 1, han=True))

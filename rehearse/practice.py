@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -36,7 +37,7 @@ from rich.prompt import Confirm, Prompt
 from rich.text import Text
 
 from rehearse.assess import Assessment, assess_transcript, options_for
-from rehearse.devices import resolve_device
+from rehearse.devices import InputDevice, resolve_device
 from rehearse.judges import Judge
 from rehearse.live import LiveTranscriber
 from rehearse.paths import recordings_dir
@@ -106,7 +107,7 @@ class KeyReader:
     """
 
     def __init__(self) -> None:
-        self._saved = None
+        self._saved: Any = None
         self._fd: int | None = None
 
     def __enter__(self) -> "KeyReader":
@@ -120,7 +121,7 @@ class KeyReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._saved is not None:
+        if self._saved is not None and self._fd is not None:
             import termios
 
             termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
@@ -132,7 +133,7 @@ class KeyReader:
 
             end = time.monotonic() + timeout
             while time.monotonic() < end:
-                if msvcrt.kbhit() and msvcrt.getwch() in "\r\n":
+                if msvcrt.kbhit() and msvcrt.getwch() in "\r\n":  # type: ignore[attr-defined]
                     return True
                 time.sleep(0.02)
             return False
@@ -166,7 +167,7 @@ class Session:
         self.speaker = Speaker(options.voice) if options.speak else None
         self.source_factory = source_factory or self._mic
         self.summary = Summary(None)
-        self._device = None
+        self._device: InputDevice | None = None
 
     def _mic(self) -> Source:
         if self._device is None:

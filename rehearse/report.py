@@ -201,9 +201,9 @@ def render_history(attempts: Sequence[AttemptRecord], console: Console) -> None:
         console.print("No attempts stored yet: 'rehearse score' and 'rehearse practice' record them.")
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col, justify in (("#", "right"), ("time", "left"), ("question", "left"), ("status", "left"),
-                         ("coverage", "right"), ("rate", "right"), ("fillers/min", "right"), ("missed", "left")):
-        table.add_column(col, justify=justify, overflow="fold", no_wrap=col != "missed")
+    right = {"#", "coverage", "rate", "fillers/min"}
+    for col in ("#", "time", "question", "status", "coverage", "rate", "fillers/min", "missed"):
+        table.add_column(col, justify="right" if col in right else "left", overflow="fold", no_wrap=col != "missed")
     for a in attempts:
         f = a.fluency
         timed = bool(f.get("timed"))
@@ -227,9 +227,8 @@ def render_progress(progress: Sequence[QuestionProgress], attempts: Sequence[Att
         console.print("No scored answers yet: answer a question with 'rehearse score' or 'rehearse practice'.")
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col, justify in (("question", "left"), ("answers", "right"), ("coverage", "left"), ("first", "right"),
-                         ("last", "right"), ("best", "right"), ("trend", "left")):
-        table.add_column(col, justify=justify)
+    for col in ("question", "answers", "coverage", "first", "last", "best", "trend"):
+        table.add_column(col, justify="right" if col in ("answers", "first", "last", "best") else "left")
     colours = {"improving": "green", "slipping": "yellow"}
     for p in progress:
         table.add_row(p.question_id, str(len(p.attempts)), p.sparkline, f"{p.first * 100:.0f}%",
@@ -314,9 +313,9 @@ def comparison(previous: Sequence[AttemptRecord], a: Assessment) -> Group | Text
         table.add_row(p.created_at.astimezone().strftime("%Y-%m-%d %H:%M"), f"{p.coverage:.0%}",
                       f"{f.get('duration_s', 0):.0f} s", f"{f.get('speech_rate', 0):.0f}",
                       str(f.get("filler_count", "")))
-    f = a.fluency
+    now = a.fluency
     table.add_row(Text("now", style="bold"), Text(f"{a.score.coverage:.0%}", style="bold"),
-                  f"{f.duration_s:.0f} s", f"{f.speech_rate:.0f}", str(f.filler_count))
+                  f"{now.duration_s:.0f} s", f"{now.speech_rate:.0f}", str(now.filler_count))
     last, best = scored[-1].coverage or 0.0, max(p.coverage or 0.0 for p in scored)
     delta = a.score.coverage - last
     trend = Text(f"{delta:+.0%} vs last attempt, best so far {max(best, a.score.coverage):.0%}",

@@ -249,7 +249,7 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexico
     mode = "any"
     near: set[int] = set()
     if has_any == has_all:
-        probs.add(raw.line, pwhere, "needs exactly one of 'any' or 'all'" +
+        probs.add(line_of(raw), pwhere, "needs exactly one of 'any' or 'all'" +
                   (" (it has both)" if has_any else " (it has neither)"))
         ok = False
     elif has_any:
@@ -291,7 +291,7 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexico
         u = _phrases(raw["unless"], probs, line_of(raw, "unless"), pwhere + "unless: ", lex)
         ok = ok and u is not None
         unless = u or ()
-    if not ok:
+    if not ok or not isinstance(pid, str) or not isinstance(label, str):
         return None
     return Point(id=pid, label=label.strip(), groups=groups, mode=mode, weight=float(weight),
                  meaning=_point_meaning(groups, describe, lex), near=frozenset(near), unless=unless)
@@ -312,7 +312,7 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
         probs.add(line, "", "questions: each question must be a mapping")
         return None
     qid = raw.get("id")
-    where = f"question '{qid}': " if qid is not None else f"question at line {raw.line}: "
+    where = f"question '{qid}': " if qid is not None else f"question at line {line_of(raw)}: "
     ok = _known_keys_and_id(raw, _QUESTION_KEYS, where, probs)
     text = raw.get("question")
     if not isinstance(text, str) or not text.strip():
@@ -343,7 +343,7 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
     else:
         seen: set[str] = set()
         for i, rp in enumerate(raw_points):
-            ln = raw_points.item_lines[i] if isinstance(raw_points, LineList) else raw.line
+            ln = raw_points.item_lines[i] if isinstance(raw_points, LineList) else line_of(raw)
             pt = _parse_point(rp, ln, where, probs, lex)
             if pt is None:
                 ok = False
@@ -353,10 +353,10 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
                 ok = False
             seen.add(pt.id)
             points.append(pt)
-    if not ok:
+    if not ok or not isinstance(qid, str) or not isinstance(text, str):
         return None
     return Question(id=qid, question=text.strip(), language=lang, points=tuple(points), bank=bank_id,
-                    source=str(probs.path), line=raw.line, tags=tuple(dict.fromkeys(bank_tags + tags)),
+                    source=str(probs.path), line=line_of(raw), tags=tuple(dict.fromkeys(bank_tags + tags)),
                     target_seconds=float(target) if target is not None else None,
                     reference=reference.strip(), draft=draft)
 
@@ -406,7 +406,7 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
                 continue
             seen[q.id] = ln
             questions.append(q)
-    if probs.items:
+    if probs.items or not isinstance(title, str):
         return None, probs.items
     return Bank(id=bank_id, title=title.strip(), language=lang, path=path, questions=tuple(questions)), []
 

@@ -114,7 +114,8 @@ def fill_groups(point: Point, matcher: Matcher, alternatives: Sequence[Sequence[
         if found[i] is not None or new[i] is not None:  # every place this group was said can anchor a near group
             phrases = tuple(point.groups[i]) + tuple(alts)
             anchors += [(m.start, m.end) for ph in phrases for m in matcher.find_all(ph, strict)]
-            anchors += [found[i]] if found[i] is not None else []
+            if (span := found[i]) is not None:
+                anchors.append(span)
     for i in sorted(point.near):
         if found[i] is None and anchors and alternatives[i]:
             new[i] = matcher.find_near(alternatives[i], anchors, strict=strict)

@@ -21,7 +21,10 @@ class LineList(list):
     item_lines: list[int]
 
 
-class LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 5x faster
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 5x faster
+
+
+class LineLoader(_Base):
     """SafeLoader that remembers the line of every mapping, sequence and key."""
 
 

