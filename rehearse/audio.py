@@ -170,7 +170,7 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
             audio = _load_with_soundfile(snd, p)
     if audio.size == 0:
         raise AudioError(f"{p} contains no audio (zero samples); record the answer again.")
-    return audio
+    return _finite(audio)
 
 
 def _load_with_soundfile(snd: sf.SoundFile, p: Path) -> np.ndarray:
@@ -185,12 +185,21 @@ def _load_with_soundfile(snd: sf.SoundFile, p: Path) -> np.ndarray:
             if len(got) == 0:
                 break
             mono = np.ascontiguousarray(got[:, 0]) if channels == 1 else got.mean(axis=1)
+            _finite(mono)
             out.append(mono if resampler is None else resampler.resample_chunk(mono))
     except sf.SoundFileError as exc:
         raise _damaged(p, exc) from exc
     if resampler is not None:
         out.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
     return out.result()
+
+
+def _finite(samples: np.ndarray) -> np.ndarray:
+    """NaN and ±inf samples (a broken float WAV) become silence and full scale, in place, before they can
+    spread through resampling and voice detection; a no-op pass over clean audio."""
+    if not np.isfinite(samples).all():
+        np.nan_to_num(samples, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return samples
 
 
 def _load_with_av(p: Path, kind: str | None) -> np.ndarray:

@@ -1,10 +1,61 @@
-"""Writing files the user chose (--out, --plot, --html, the learned wordings): atomically, one clean error."""
+"""Writing files the user chose (--out, --plot, --html, the learned wordings): atomically, one clean error.
+
+Only regular files are written. A symlink is followed deliberately (the file it
+points to is replaced, the link stays); a device, a FIFO or a folder at the
+path is refused, never replaced. The data goes to a temp file beside the target
+that is renamed into place, and removed on any failure, Ctrl-C or SIGTERM.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import stat
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from rehearse.errors import OutputError
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises SystemExit (so ``finally`` runs) instead of killing the process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return "a part of the folder path is a file, not a folder"
+    return exc.strerror or str(exc)
+
+
+def _target(path: Path) -> Path:
+    """The file to replace: the path itself, or what a symlink at it points to; refuses non-regular files."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {_why(exc)}.") from None
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {path}: is a directory.")
+    if not stat.S_ISREG(mode):
+        raise OutputError(f"cannot write {path}: it is not a regular file (a device or a pipe); "
+                          "give the path of a file.")
+    return target
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
@@ -15,22 +66,21 @@ def write_bytes(path: Path, data: bytes) -> Path:
     temp file is left behind.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    target = _target(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    done = False
     try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a directory")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        with _sigterm_raises():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            done = True
     except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        why = exc.strerror or str(exc)
-        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not path.is_dir():
-            why = "a part of the folder path is a file, not a folder"
-        raise OutputError(f"cannot write {path}: {why}.") from None
+        raise OutputError(f"cannot write {path}: {_why(exc)}.") from None
+    finally:
+        if not done:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return path
 
 

@@ -241,8 +241,8 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexico
         probs.add(line_of(raw, "label"), pwhere, "label: required text")
         ok = False
     weight = raw.get("weight", 1)
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        probs.add(line_of(raw, "weight"), pwhere, "weight: must be a positive number")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight < float("inf"):
+        probs.add(line_of(raw, "weight"), pwhere, "weight: must be a positive number")  # NaN fails 0 < NaN
         ok = False
     has_any, has_all = "any" in raw, "all" in raw
     groups: tuple[tuple[str, ...], ...] = ()

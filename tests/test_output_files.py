@@ -35,3 +35,79 @@ def test_an_unwritable_output_path_is_one_line_and_exit_2(one_attempt, args):
 def test_an_output_path_that_is_a_folder_is_refused(one_attempt, tmp_path):
     r = runner.invoke(app, ["export", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "is a directory" in r.stderr
+
+
+def test_a_device_or_fifo_at_the_path_is_refused_not_replaced(one_attempt, tmp_path):
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = runner.invoke(app, ["export", "--out", str(fifo)])
+    assert r.exit_code == 2 and "not a regular file" in r.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO
+    r = runner.invoke(app, ["export", "--out", "/dev/null"])
+    assert r.exit_code == 2 and "not a regular file" in r.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_symlink_is_followed_and_stays_a_link(one_attempt, tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real.name)
+    r = runner.invoke(app, ["export", "--out", str(link)])
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("id,")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_sigterm_while_writing_leaves_no_temp_file(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "big.bin"
+    code = ("import os, signal, threading\n"
+            "from rehearse.files import write_bytes\n"
+            "data = b'x' * (1 << 30)\n"
+            "threading.Timer(0.02, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()\n"
+            f"write_bytes(__import__('pathlib').Path({str(out)!r}), data)\n")
+    p = subprocess.Popen([sys.executable, "-c", code])
+    assert p.wait(60) == 128 + 15
+    time.sleep(0.1)
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_history_since_a_huge_age_is_everything_not_a_traceback(one_attempt):
+    r = runner.invoke(app, ["history", "--since", "1000000d", "--json"])
+    assert r.exit_code == 0 and len(__import__("json").loads(r.stdout)) == 1
+
+
+@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf"])
+def test_a_weight_that_is_not_a_number_fails_the_check(tmp_path, weight):
+    bank = tmp_path / "b.yaml"
+    bank.write_text(f"title: t\nquestions:\n  - id: q\n    question: 讲讲\n    points:\n"
+                    f"      - id: p\n        label: l\n        weight: {weight}\n        any: [a1]\n", encoding="utf-8")
+    r = runner.invoke(app, ["questions", "check", str(bank)])
+    assert r.exit_code == 2 and "weight: must be a positive number" in r.stderr
+
+
+def test_nan_and_inf_samples_are_cleaned_at_load(tmp_path):
+    import time
+
+    import numpy as np
+    import soundfile as sf
+
+    from rehearse.audio import load_audio
+
+    x = np.zeros(16000 * 60, dtype=np.float32)
+    x[::997] = np.nan
+    x[5::1999] = np.inf
+    for rate in (16000, 44100):
+        p = tmp_path / f"nan-{rate}.wav"
+        sf.write(p, x, rate, subtype="FLOAT")
+        t0 = time.perf_counter()
+        audio = load_audio(p)
+        assert np.isfinite(audio).all()
+        assert time.perf_counter() - t0 < 5  # a minute of audio; well under a second on a quiet machine

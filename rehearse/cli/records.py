@@ -38,8 +38,11 @@ def _parse_since(value: Optional[str]):
     m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
     if m:
         n, unit = int(m.group(1)), m.group(2)
-        delta = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
-        return datetime.now().astimezone() - delta
+        try:
+            delta = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+            return datetime.now().astimezone() - delta
+        except OverflowError:
+            return date(1970, 1, 1)  # older than any answer: everything
     for parse in (date.fromisoformat, datetime.fromisoformat):
         try:
             return parse(value.strip())
