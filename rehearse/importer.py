@@ -102,6 +102,8 @@ class ImportResult:
     added: tuple[str, ...] = ()
     kept: int = 0
     problems: tuple[str, ...] = ()
+    #: (drafted id, id given) for questions renamed because another bank already uses the id
+    renamed: tuple[tuple[str, str], ...] = ()
 
 
 def _clean(text: str) -> str:
@@ -361,9 +363,13 @@ def _label(prefix: str, text: str) -> str:
     return (prefix + (body if len(body) <= 40 else body[:40] + "…")).strip() or text[:40]
 
 
-def draft_bank(doc: NotesDocument, *, source: str = "notes", tags: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A bank (as plain data) with a drafted rubric for every question of ``doc``."""
-    taken: set[str] = set()
+def draft_bank(doc: NotesDocument, *, source: str = "notes", tags: tuple[str, ...] = (),
+                reserved: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A bank (as plain data) with a drafted rubric for every question of ``doc``.
+
+    Ids in ``reserved`` (questions of other banks) are not used: 'moco' becomes 'moco-2'.
+    """
+    taken: set[str] = set(reserved)
     questions: list[dict[str, Any]] = []
     for q in doc.questions:
         entry: dict[str, Any] = {"id": _unique(slug(q.text) or f"q{len(questions) + 1}", taken), "question": q.text}
@@ -478,7 +484,10 @@ def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | No
     if not doc.questions:
         raise NotesError(f"{src}: no questions found. Write each question as a bullet or heading that ends "
                          "in '？' or names one (介绍…, 什么是…, …的区别).")
-    fresh = draft_bank(doc, source=src.name, tags=tuple(tags))
+    reserved = other_bank_ids(dest)
+    fresh = draft_bank(doc, source=src.name, tags=tuple(tags), reserved=reserved)
+    renamed = tuple((slug(q.text), e["id"]) for q, e in zip(doc.questions, fresh["questions"])
+                    if slug(q.text) in reserved)
     ids, drafts = tuple(q["id"] for q in fresh["questions"]), sum(1 for q in fresh["questions"] if q.get("draft"))
     added, kept = ids, 0
     if dest.exists() and not force:
@@ -489,7 +498,7 @@ def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | No
         merged, new, kept = merge_banks(existing, fresh)
         added = tuple(q["id"] for q in new)
         if not new:
-            return ImportResult(dest, "unchanged", ids, drafts, (), kept)
+            return ImportResult(dest, "unchanged", ids, drafts, (), kept, renamed=renamed)
         action, body = "merged", _append_text(old_text, new)
         if body is None or _safe_load(body) != _safe_load(dump_bank(merged)):
             body = dump_bank(merged)  # the file's layout does not allow a plain append: rewrite it
@@ -497,4 +506,25 @@ def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | No
         action, body = ("overwritten" if dest.exists() else "written"), dump_bank(fresh)
     problems = tuple(parse_bank(body, dest)[1])  # only ever the user's own, in a merged bank
     write_text(dest, body)
-    return ImportResult(dest, action, ids, drafts, added, kept, problems)
+    return ImportResult(dest, action, ids, drafts, added, kept, problems, renamed)
+
+
+def other_bank_ids(dest: Path) -> frozenset[str]:
+    """Question ids already used by the shipped banks and the other banks beside ``dest`` (not ``dest`` itself)."""
+    from rehearse.rubric import shipped_bank_paths
+
+    paths = set(shipped_bank_paths())
+    if dest.parent.is_dir():
+        paths |= set(dest.parent.glob("*.yaml")) | set(dest.parent.glob("*.yml"))
+    ids: set[str] = set()
+    for p in paths:
+        if p.resolve() == dest.resolve():
+            continue
+        try:
+            data = _safe_load(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        for q in (data.get("questions") or []) if isinstance(data, dict) else []:
+            if isinstance(q, dict) and isinstance(q.get("id"), str):
+                ids.add(q["id"])
+    return frozenset(ids)

@@ -399,13 +399,14 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
         for i, rq in enumerate(raw_qs):
             ln = raw_qs.item_lines[i] if isinstance(raw_qs, LineList) else 1
             q = _parse_question(rq, ln, lang, bank_tags, bank_id, probs, lex)
-            if q is None:
+            qid = rq.get("id") if isinstance(rq, dict) else None
+            if isinstance(qid, str) and qid in seen:  # reported even when the question has problems of its own
+                probs.add(ln, f"question '{qid}': ", f"id: duplicate (first at line {seen[qid]})")
                 continue
-            if q.id in seen:
-                probs.add(ln, f"question '{q.id}': ", f"id: duplicate (first at line {seen[q.id]})")
-                continue
-            seen[q.id] = ln
-            questions.append(q)
+            if isinstance(qid, str):
+                seen[qid] = ln
+            if q is not None:
+                questions.append(q)
     if probs.items or not isinstance(title, str):
         return None, probs.items
     return Bank(id=bank_id, title=title.strip(), language=lang, path=path, questions=tuple(questions)), []

@@ -69,6 +69,26 @@ def seed(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _no_shipped_banks(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about drafting and merging: no shipped bank reserves an id (see the collision test)."""
+    monkeypatch.setenv("REHEARSE_PROMPTS", str(tmp_path_factory.mktemp("no-shipped-banks")))
+
+
+def test_an_id_a_shipped_bank_uses_is_renamed_not_a_collision(tmp_path, monkeypatch):
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("REHEARSE_PROMPTS", str(ROOT / "prompts"))
+    notes = tmp_path / "n.md"
+    notes.write_text("## 介绍一下 MoCo\n\n- MoCo 用队列维护负样本，key 编码器用动量更新\n", encoding="utf-8")
+    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "mine.yaml")])
+    assert r.exit_code == 0, r.output
+    assert "renamed 'moco' to 'moco-2': another bank already has a question 'moco'" in r.stdout
+    assert [q.id for q in load_bank(tmp_path / "mine.yaml").questions] == ["moco-2"]
+    r = runner.invoke(app, ["questions", "list", "--bank", str(tmp_path / "mine.yaml")])
+    assert r.exit_code == 0 and "moco-2" in r.stdout
+
+
 @pytest.fixture
 def seed1(tmp_path: Path) -> Path:
     return Path(shutil.copy(seed("000_4abdd999396f4a18.txt"), tmp_path / "kunlun.md"))

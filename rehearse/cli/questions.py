@@ -64,17 +64,29 @@ def questions_show(
 def questions_check(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Bank files to check (default: the shipped banks).")] = None,
 ) -> None:
-    """Validate question banks, reporting every problem at once as file:line."""
+    """Validate question banks, reporting every problem at once as file:line.
+
+    Also across files: two checked banks may not share a question id, and a
+    bank of yours that reuses a shipped id is pointed out (with --bank, yours
+    replaces the shipped question).
+    """
     from rehearse.rubric import load_bank, shipped_bank_paths
 
     problems: list[str] = []
     targets = paths or shipped_bank_paths()
+    first: dict[str, str] = {}
     n = 0
     for p in targets:
         try:
-            n += len(load_bank(p).questions)
+            bank = load_bank(p)
         except RubricError as exc:
             problems.extend(exc.problems)
+            continue
+        n += len(bank.questions)
+        for q in bank.questions:
+            if q.id in first:
+                problems.append(f"{p}:{q.line}: question '{q.id}': id: also defined in {first[q.id]}")
+            first.setdefault(q.id, str(p))
     if problems:
         raise RubricError(problems)
     if n == 0:
@@ -83,6 +95,18 @@ def questions_check(
 
         where = ", ".join(map(str, targets)) if targets else f"{shipped_bank_dir()} (no *.yaml banks there)"
         raise UsageError(f"no questions to check in {where}: nothing was validated.")
+    if paths:
+        mine = {p.resolve() for p in paths}
+        for sp in shipped_bank_paths():
+            if sp.resolve() in mine:
+                continue
+            try:
+                shipped = {q.id for q in load_bank(sp).questions}
+            except RubricError:
+                continue
+            for qid in sorted(shipped & set(first)):
+                out.print(f"note: '{qid}' in {first[qid]} is also a shipped question ({sp.name}); "
+                          "loaded with --bank, yours replaces it")
     out.print(f"OK: {len(targets)} bank{'s' if len(targets) != 1 else ''}, {n} questions")
 
 
@@ -141,6 +165,8 @@ def import_notes_command(
         out.print(f"merged into {r.path}: {len(r.added)} new, {r.kept} already there and kept as they were")
     else:
         out.print(f"{r.action} {r.path}")
+    for drafted, given in r.renamed:
+        out.print(f"renamed '{drafted}' to '{given}': another bank already has a question '{drafted}'")
     for problem in r.problems:
         err.print(f"warning: {problem}")
     out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'")
