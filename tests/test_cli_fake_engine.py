@@ -84,3 +84,26 @@ def test_demo_runs_the_shipped_example(fake: FakeEngine):
     assert r.exit_code == 0, r.output
     assert "Scoring the example answer" in r.stdout and "coverage" in r.stdout
     assert len(fake.calls) == 1
+
+
+def test_a_history_locked_during_transcription_still_shows_the_result(fake: FakeEngine, _isolated_home):
+    """The lock arrives while Whisper works (another rehearse saving): the result is printed, then the error."""
+    import sqlite3
+
+    locks: list[sqlite3.Connection] = []
+    transcribe = fake.transcribe
+
+    def transcribe_then_lock(audio, options):  # type: ignore[no-untyped-def]
+        conn = sqlite3.connect(_isolated_home / "history.db", isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        locks.append(conn)
+        return transcribe(audio, options)
+
+    fake.transcribe = transcribe_then_lock  # type: ignore[method-assign]
+    fake.enqueue(MOCO)
+    r = runner.invoke(app, ["score", clip(), "-q", "moco", "--engine", "fake", "--json"])
+    locks[0].close()
+    assert r.exit_code == 4, r.output
+    assert json.loads(r.stdout)["transcript"] == MOCO  # the result was not thrown away
+    assert "the result above was not saved" in r.stderr and f"rehearse score {clip()} -q moco" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -167,20 +167,28 @@ def score(
         eng.load()  # and so does a bad --model, before any audio work
         result = assess_audio(q, audio, eng, beam_size=beam_size, judge=jdg)
     _judge_warnings(jdg)
-    baseline = None
+    baseline, attempt_id, not_saved = None, None, None
     if not no_save:
+        from rehearse.errors import StoreError
         from rehearse.progress import fluency_baseline
 
-        with Store.open() as store:
-            baseline = fluency_baseline(store.attempts(), language=q.language)
-            attempt_id = store.save_attempt(result, question=q)
+        try:  # the result is shown whatever happens to the history
+            with Store.open() as store:
+                baseline = fluency_baseline(store.attempts(), language=q.language)
+                attempt_id = store.save_attempt(result, question=q)
+        except StoreError as exc:
+            not_saved = exc
     if as_json:
         _print_json(result.to_json())
     else:
         render_assessment(result, out, baseline=baseline)
-        if not no_save:
+        if attempt_id is not None:
             out.print(f"saved as attempt #{attempt_id} ('rehearse history', 'rehearse progress'); a wrong verdict? "
                       f"'rehearse correct {attempt_id} POINT --said --span WORDS' or '--not-said'", style="dim")
+    if not_saved is not None:
+        again = f"rehearse score {audio} -q {q.id}" if audio is not None else "the same 'rehearse score --text'"
+        typer.echo(f"Error: the result above was not saved: {not_saved} Save it later with {again}.", err=True)
+        raise typer.Exit(not_saved.exit_code)
     if result.no_speech:
         if not as_json:
             err.print("No speech detected: check the microphone or the file.")
