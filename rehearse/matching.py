@@ -24,12 +24,12 @@ Precision matters more than recall, so:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from rehearse.normalize import Atom, atomize, split_gap
@@ -167,14 +167,16 @@ class Matcher:
             return self._find_all(phrase, strict=strict)
         found: list[Match] = []
         firsts = self._find_all(parts[0], strict=strict)
+        later = [sorted(self._find_all(part, negation=False, strict=strict), key=lambda m: m.start)
+                 for part in parts[1:]]  # each part searched once, not once per first part
+        later_starts = [[m.start for m in ms] for ms in later]
         for first in sorted(firsts, key=lambda m: m.start):
             chain = [first]
-            for part in parts[1:]:
-                nxt = [m for m in self._find_all(part, negation=False, strict=strict)
-                       if 0 <= m.start - chain[-1].end <= GAP_MAX]
-                if not nxt:
+            for ms, starts in zip(later, later_starts):
+                i = bisect.bisect_left(starts, chain[-1].end)  # the first match at or after the last part
+                if i == len(ms) or ms[i].start - chain[-1].end > GAP_MAX:
                     break
-                chain.append(min(nxt, key=lambda m: m.start))
+                chain.append(ms[i])
             else:
                 start, end = chain[0].start, chain[-1].end
                 by = "sound" if any(m.by == "sound" for m in chain) else "chars"
@@ -198,11 +200,10 @@ class Matcher:
             return []
         k = allowed_edits(p.han, 0 if strict else p.latin)  # strict: English exactly, Han by sound
         total = len(t.atoms)
-        starts: list[int] | set[int] = self._starts
-        if k == 0:  # an exact match by characters or sounds is a match of the sounds string: find those only
-            starts = sorted(self._start_set.intersection(_occurrences(t.sounds, p.sounds)))
-        elif fuzz.partial_ratio(p.sounds, t.sounds) < 100 * (1 - 2 * k / n) - 1:
-            return []  # no window is within k edits (a necessary condition, checked in C)
+        # Where a match can start. Within k edits by characters means within k by sounds (same character,
+        # same sound), and a window within k edits of the phrase contains one of k + 1 pieces of it exactly
+        # (pigeonhole): so only the starts near an exact occurrence of a piece are tried. Linear in the text.
+        starts: list[int] = sorted(self._start_set.intersection(_seeded_starts(t.sounds, p.sounds, k)))
         neg_in_phrase = sum(p.chars.count(c) for c in _NEGATION_CHARS)
         # Edits a short Han part cannot absorb: its sounds must all be there.
         han_exact = _han_sounds(p.sounds) if allowed_edits(p.han, 0) == 0 else None
@@ -235,16 +236,16 @@ class Matcher:
             if best_here is not None:
                 candidates.append(best_here)
         matches: list[Match] = []
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(total)  # atoms already inside a match (best matches first, none overlapping)
         for d, s, e, by in sorted(candidates, key=lambda c: (c[0], c[3] == "sound", c[1])):
-            if any(s < te and ts < e for ts, te in taken):
+            if taken.find(1, s, e) != -1:
                 continue
             start, end = t.atoms[s].start, t.atoms[e - 1].end
             if negation and not phrase_negative and is_negated(t.text, start):
                 continue
             if en_negative and not _EN_NEGATION_WORD.search(t.text[start:end]):
                 continue  # "no classifier" is not "So classifier": a negative phrase needs its negation said
-            taken.append((s, e))
+            taken[s:e] = b"\x01" * (e - s)
             similarity = 1.0 - d / max(n, e - s)
             if by == "sound":  # same sounds, other characters: say so in the figure
                 similarity *= SOUND_DISCOUNT
@@ -261,13 +262,32 @@ class Matcher:
                   window: int = NEAR_WINDOW, strict: bool = False) -> Match | None:
         """The best match of any phrase within ``window`` words of one of the ``anchors`` (text spans)."""
         best: Match | None = None
+        spans = sorted(set(anchors))
+        starts = [a for a, _ in spans]
         for ph in phrases:
             for m in self.find_all(ph, strict):
-                if not any(self.words_between(min(m.start, a), max(m.end, b)) <= window for a, b in anchors):
+                if not self._near_any(m, spans, starts, window):
                     continue
                 if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
                     best = m
         return best
+
+    def _near_any(self, m: Match, spans: list[tuple[int, int]], starts: list[int], window: int) -> bool:
+        """True when one of the sorted ``spans`` lies within ``window`` words of ``m`` (looking outward from it)."""
+        i = bisect.bisect_left(starts, m.start)
+        for k in range(i, len(spans)):  # anchors starting at or after the match
+            a, b = spans[k]
+            if self.words_between(m.start, max(m.end, b)) <= window:
+                return True
+            if self.words_between(m.start, a) > window:
+                break
+        for k in range(i - 1, -1, -1):  # anchors starting before it
+            a, b = spans[k]
+            if self.words_between(a, max(m.end, b)) <= window:
+                return True
+            if self.words_between(a, m.start) > window:  # and every earlier one is further still
+                break
+        return False
 
     def find_any(self, phrases: Sequence[str], strict: bool = False) -> Match | None:
         """The best match among several alternative phrases (highest similarity, then earliest)."""
@@ -285,6 +305,23 @@ class Matcher:
 def _phrase_atoms(phrase: str) -> _Atoms:
     """Rubric phrases recur across answers (and the lexicon multiplies them): atomize each once."""
     return _Atoms(phrase)
+
+
+def _seeded_starts(text: str, phrase: str, k: int) -> set[int]:
+    """Start positions in ``text`` where a window within ``k`` edits of ``phrase`` may begin."""
+    if k == 0:
+        return set(_occurrences(text, phrase))
+    n = len(phrase)
+    if n <= k:
+        return set(range(len(text)))
+    out: set[int] = set()
+    size = n // (k + 1)
+    for i in range(k + 1):
+        lo = i * size
+        piece = phrase[lo: n if i == k else lo + size]
+        for pos in _occurrences(text, piece):
+            out.update(range(max(0, pos - lo - k), pos - lo + k + 1))
+    return out
 
 
 def _occurrences(text: str, sub: str) -> list[int]:

@@ -26,7 +26,7 @@ expressed it and its time.
 
 from __future__ import annotations
 
-import itertools
+import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -44,27 +44,52 @@ from rehearse.scoring import (
 
 
 def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW) -> Match | None:
-    """The tightest span holding a match of every part (any order) within ``window`` words."""
+    """The tightest span holding a match of every part (any order) within ``window`` words.
+
+    Each match in turn is tried as the span's leftmost one, with the nearest
+    non-overlapping match of every other part to its right: linear in the
+    number of matches, however long the answer.
+    """
     found: list[list[Match]] = []
     for alts in parts:
-        ms = [m for ph in alts for m in matcher.find_all(ph, strict=True)]
+        ms = sorted((m for ph in alts for m in matcher.find_all(ph, strict=True)), key=lambda m: m.start)
         if not ms:
             return None
         found.append(ms)
+    starts = [[m.start for m in ms] for ms in found]
     best: tuple[int, Match] | None = None
-    for combo in itertools.product(*found):
-        spans = sorted((m.start, m.end) for m in combo)
-        if any(b[0] < a[1] for a, b in zip(spans, spans[1:])):
-            continue  # two parts on the same words
-        start, end = spans[0][0], max(e for _, e in spans)
-        width = matcher.words_between(start, end)
-        if width > window or (best is not None and width >= best[0]):
-            continue
-        phrase = " + ".join(m.phrase for m in sorted(combo, key=lambda m: m.start))
-        best = (width, Match(phrase=phrase, text=matcher.text[start:end], start=start, end=end,
-                             similarity=min(m.similarity for m in combo), edits=sum(m.edits for m in combo),
-                             by="meaning"))
+    for i, ms in enumerate(found):
+        for first in ms:
+            combo = [first]
+            for j, others in enumerate(found):
+                if j == i:
+                    continue
+                pick = None
+                at = bisect.bisect_left(starts[j], first.start)
+                for cand in others[at: at + _NEAREST]:
+                    if matcher.words_between(first.start, cand.end) > window:
+                        break
+                    if all(cand.end <= m.start or m.end <= cand.start for m in combo):
+                        pick = cand
+                        break
+                if pick is None:
+                    break
+                combo.append(pick)
+            if len(combo) < len(found):
+                continue
+            start, end = first.start, max(m.end for m in combo)
+            width = matcher.words_between(start, end)
+            if width > window or (best is not None and width >= best[0]):
+                continue
+            phrase = " + ".join(m.phrase for m in sorted(combo, key=lambda m: m.start))
+            best = (width, Match(phrase=phrase, text=matcher.text[start:end], start=start, end=end,
+                                 similarity=min(m.similarity for m in combo), edits=sum(m.edits for m in combo),
+                                 by="meaning"))
     return best[1] if best else None
+
+
+#: matches of a part looked at to the right of a span's first word (the nearest ones)
+_NEAREST = 8
 
 
 def _split_gaps(matcher: Matcher, phrases: Sequence[str]) -> Match | None:

@@ -111,3 +111,33 @@ def test_nan_and_inf_samples_are_cleaned_at_load(tmp_path):
         audio = load_audio(p)
         assert np.isfinite(audio).all()
         assert time.perf_counter() - t0 < 5  # a minute of audio; well under a second on a quiet machine
+
+
+def test_text_from_stdin_or_a_file_and_a_size_limit(tmp_path):
+    import json
+
+    r = runner.invoke(app, ["score", "-q", "moco", "--text", "-", "--json", "--no-save"], input="MoCo 用队列存负样本\n")
+    assert r.exit_code == 0 and json.loads(r.stdout)["transcript"] == "MoCo 用队列存负样本"
+    f = tmp_path / "a.txt"
+    f.write_text("MoCo 用队列存负样本", encoding="utf-8")
+    r = runner.invoke(app, ["score", "-q", "moco", "--text", f"@{f}", "--json", "--no-save"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["points"][0]["covered"]
+    f.write_text("很" * 100_001, encoding="utf-8")
+    r = runner.invoke(app, ["score", "-q", "moco", "--text", f"@{f}", "--no-save"])
+    assert r.exit_code == 2 and "longer than 100,000 characters" in r.stderr
+    r = runner.invoke(app, ["score", "-q", "moco", "--text", f"@{tmp_path / 'none.txt'}", "--no-save"])
+    assert r.exit_code == 2 and "No such file" in r.stderr
+
+
+def test_scoring_a_long_text_is_linear_not_quadratic():
+    """130 KB of answer text took 47 s with the old matcher; now a few seconds (the bound is loose: a shared CPU)."""
+    import time
+
+    from rehearse.assess import assess_text
+    from rehearse.rubric import load_library
+
+    q = load_library().get("3d-ssgan")
+    text = ("我们先随机采样一组潜在向量，每个部件一个生成器，出特征图和深度图，然后提升到三维空间，体渲染出图像和语义掩码。" * 800)[:43_000]
+    t0 = time.perf_counter()
+    assess_text(q, text)
+    assert time.perf_counter() - t0 < 20

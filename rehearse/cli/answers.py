@@ -109,13 +109,41 @@ def devices() -> None:
     out.print("* = default; record from another with 'rehearse practice --device NUMBER|NAME'")
 
 
+#: the longest typed answer scored: about six hours of speech; scoring stays linear, this keeps it seconds
+MAX_TEXT_CHARS = 100_000
+
+
+def _typed_answer(value: str) -> str:
+    """The --text value: itself, stdin for '-', a file's text for '@FILE'; empty or too long is a usage error."""
+    import sys
+
+    if value == "-":
+        value = sys.stdin.read(MAX_TEXT_CHARS + 1)
+    elif value.startswith("@") and len(value) > 1:
+        path = Path(value[1:]).expanduser()
+        try:
+            with path.open(encoding="utf-8") as fh:
+                value = fh.read(MAX_TEXT_CHARS + 1)
+        except (OSError, UnicodeDecodeError) as exc:
+            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
+            raise UsageError(f"--text {value}: cannot read {path}: {why}.") from None
+    if not value.strip():
+        raise UsageError("--text: the answer is empty.")
+    if len(value) > MAX_TEXT_CHARS:
+        raise UsageError(f"--text: the answer is longer than {MAX_TEXT_CHARS:,} characters (about six hours of "
+                         "speech); score it in parts.")
+    return value
+
+
 @app.command(rich_help_panel="Score an answer")
 @cli_errors
 def score(
     audio: Annotated[Optional[Path], typer.Argument(help="Recorded answer (WAV/FLAC/OGG; mp3/m4a via PyAV).",
                                                     show_default=False)] = None,
     question: Annotated[str, typer.Option("--question", "-q", help="Question id (see 'rehearse questions list').")] = "",
-    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Score this typed answer instead of audio.")] = None,
+    text: Annotated[Optional[str], typer.Option(
+        "--text", "-t", help="Score this typed answer instead of audio; '-' reads it from stdin, '@FILE' from a "
+                             f"file (at most {MAX_TEXT_CHARS:,} characters).")] = None,
     as_json: JsonOpt = False,
     engine: EngineOpt = "faster-whisper",
     model: ModelOpt = "base",
@@ -157,8 +185,7 @@ def score(
 
         Store.open().close()  # a corrupt or locked history fails before any transcription
     if text is not None:
-        if not text.strip():
-            raise UsageError("--text: the answer is empty.")
+        text = _typed_answer(text)
         result = assess_text(q, text, judge=jdg)
     else:
         assert audio is not None  # one of the two, checked above
