@@ -71,10 +71,12 @@ class Assessment:
         }
 
 
-def options_for(question: Question, *, beam_size: int = 5, hotwords: bool = False) -> TranscribeOptions:
+def options_for(question: Question, *, beam_size: int = 5, hotwords: bool = True) -> TranscribeOptions:
     """Decoding options for answers to ``question`` (its language forced).
 
     ``hotwords``: bias decoding toward the question's English terms (see :func:`question_terms`).
+    Measured (README, "Measured"): Whisper base hears 92% of the terms said instead of 64%, and
+    coverage precision stays above 0.95; ``--no-hotwords`` turns it off.
     """
     terms = ", ".join(question_terms(question)) if hotwords else None
     return TranscribeOptions(language=question.language, beam_size=beam_size, hotwords=terms or None)
@@ -134,12 +136,12 @@ def assess_text(question: Question, text: str, judge: Judge | None = None) -> As
 
 
 def assess_audio(question: Question, path: str | os.PathLike[str], engine: Engine, *,
-                 beam_size: int = 5, judge: Judge | None = None) -> Assessment:
+                 beam_size: int = 5, judge: Judge | None = None, hotwords: bool = True) -> Assessment:
     """Load, transcribe, score and measure a recorded answer."""
     t0 = time.perf_counter()
     audio = load_audio(path)
     t1 = time.perf_counter()
-    rec = recognise(audio, engine, options_for(question, beam_size=beam_size))
+    rec = recognise(audio, engine, options_for(question, beam_size=beam_size, hotwords=hotwords))
     t2 = time.perf_counter()
     return assess_transcript(question, rec.transcript, rec.speech if rec.speech else None,
                              audio_path=Path(path), timings={"load_s": t1 - t0, "transcribe_s": t2 - t1},

@@ -69,6 +69,7 @@ class PracticeOptions:
     silence_stop: float | None = None
     recordings: Path | None = None
     judge: Judge | None = None  # default: the offline judge
+    hotwords: bool = True  # bias decoding toward the question's English terms
 
 
 @dataclass
@@ -245,7 +246,7 @@ class Session:
 
     def attempt(self, q: Question, index: int, total: int) -> Outcome:
         """Ask one question, record, transcribe, score, show and store the answer."""
-        live = LiveTranscriber(self.engine, options_for(q)).start()  # the model loads while the question is read
+        live = LiveTranscriber(self.engine, options_for(q, hotwords=self.options.hotwords)).start()  # the model loads while the question is read
         try:
             return self._attempt(q, index, total, live)
         finally:

@@ -107,3 +107,13 @@ def test_a_history_locked_during_transcription_still_shows_the_result(fake: Fake
     assert json.loads(r.stdout)["transcript"] == MOCO  # the result was not thrown away
     assert "the result above was not saved" in r.stderr and f"rehearse score {clip()} -q moco" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_decoding_is_biased_toward_the_questions_terms_unless_told_not_to(fake: FakeEngine):
+    fake.enqueue(MOCO, MOCO)
+    assert runner.invoke(app, ["score", clip(), "-q", "moco", "--engine", "fake", "--no-save"]).exit_code == 0
+    assert runner.invoke(app, ["score", clip(), "-q", "moco", "--engine", "fake", "--no-save",
+                               "--no-hotwords"]).exit_code == 0
+    biased, plain = fake.calls
+    assert biased.hotwords and "MoCo" in biased.hotwords and "momentum encoder" in biased.hotwords
+    assert plain.hotwords is None

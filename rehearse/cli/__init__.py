@@ -52,6 +52,9 @@ ModelOpt = Annotated[str, typer.Option(
 BeamOpt = Annotated[int, typer.Option(
     "--beam-size", min=1, max=10, help="Beam size for decoding; 1 is greedy and fastest.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a report.")]
+HotwordsOpt = Annotated[bool, typer.Option(
+    "--hotwords/--no-hotwords", help="Bias Whisper toward the question's English terms (InfoNCE, Q-Former…): "
+                                     "far more of them come out right; --no-hotwords decodes without the hint.")]
 JudgeOpt = Annotated[str, typer.Option(
     "--judge", help="Who decides which key points were covered: offline (phrases, then meaning; default), "
                     "phrases (the rubric's literal phrases only), or llm (offline, then a chat model you run "

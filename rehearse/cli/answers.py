@@ -13,6 +13,7 @@ from rehearse.cli import (
     BankOpt,
     BeamOpt,
     EngineOpt,
+    HotwordsOpt,
     JsonOpt,
     JudgeOpt,
     ModelOpt,
@@ -51,6 +52,7 @@ def practice(
     engine: EngineOpt = "faster-whisper",
     model: ModelOpt = "base",
     judge: JudgeOpt = "offline",
+    hotwords: HotwordsOpt = True,
     bank: BankOpt = None,
     no_shipped: NoShippedOpt = False,
 ) -> None:
@@ -74,7 +76,8 @@ def practice(
         raise UsageError(f"--tag: no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'.")
     eng = get_engine(engine, model)
     opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
-                           silence_stop=silence_stop, recordings=recordings, judge=_judge(judge))
+                           silence_stop=silence_stop, recordings=recordings, judge=_judge(judge),
+                           hotwords=hotwords)
     with Store.open() as store:
         history = store.attempts()
         n_due = len(due_today(qs, history))
@@ -149,6 +152,7 @@ def score(
     model: ModelOpt = "base",
     beam_size: BeamOpt = 5,
     judge: JudgeOpt = "offline",
+    hotwords: HotwordsOpt = True,
     bank: BankOpt = None,
     no_shipped: NoShippedOpt = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not record this attempt in the history.")] = False,
@@ -173,7 +177,7 @@ def score(
             raise UsageError("--attempt takes the recording and question from the history; "
                              "give no AUDIO, --text or --question with it.")
         return _score_attempt(attempt, as_json=as_json, engine=engine, model=model, beam_size=beam_size,
-                              judge=judge, bank=bank, no_shipped=no_shipped)
+                              judge=judge, hotwords=hotwords, bank=bank, no_shipped=no_shipped)
     if not question:
         raise UsageError("--question: give the question id with --question ID (see 'rehearse questions list').")
     if (audio is None) == (text is None):
@@ -192,7 +196,7 @@ def score(
         audio_info(audio)  # a missing or broken file fails fast
         eng = get_engine(engine, model)
         eng.load()  # and so does a bad --model, before any audio work
-        result = assess_audio(q, audio, eng, beam_size=beam_size, judge=jdg)
+        result = assess_audio(q, audio, eng, beam_size=beam_size, judge=jdg, hotwords=hotwords)
     _judge_warnings(jdg)
     baseline, attempt_id, not_saved = None, None, None
     if not no_save:
@@ -278,7 +282,7 @@ def demo(
 
 
 def _score_attempt(attempt_id: int, *, as_json: bool, engine: str, model: str, beam_size: int, judge: str,
-                   bank: Optional[list[Path]], no_shipped: bool) -> None:
+                   hotwords: bool, bank: Optional[list[Path]], no_shipped: bool) -> None:
     """Transcribe and score a stored attempt's recording; the result is added to that attempt."""
     from rehearse.assess import assess_audio
     from rehearse.audio import audio_info
@@ -295,7 +299,7 @@ def _score_attempt(attempt_id: int, *, as_json: bool, engine: str, model: str, b
         eng = get_engine(engine, model)
         eng.load()
         jdg = _judge(judge)
-        result = assess_audio(q, rec.audio_path, eng, beam_size=beam_size, judge=jdg)
+        result = assess_audio(q, rec.audio_path, eng, beam_size=beam_size, judge=jdg, hotwords=hotwords)
         _judge_warnings(jdg)
         store.add_result(attempt_id, result)
     if as_json:
