@@ -135,6 +135,11 @@ def migrate(conn: sqlite3.Connection, path: Path, *, upto: int | None = None) ->
                 raise StoreError(
                     f"{path} was written by a newer or different version of rehearse (schema "
                     f"{', '.join(unknown or applied)}); upgrade rehearse, or use another --home.")
+            if not applied and conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'attempts'").fetchone():
+                raise StoreError(f"{path} holds rehearse's tables but no record of which migrations made them (its "
+                                 "'migrations' table is gone): restore the file from a backup, or move it aside to "
+                                 "start a new history.")
             if name not in applied:
                 fn(conn)
                 conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",

@@ -32,6 +32,7 @@ A :class:`Store` wraps one ``sqlite3`` connection: use one per thread.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -110,6 +111,10 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the history directory {path.parent}: {exc.strerror}; "
                              "set REHEARSE_HOME or --home to a writable directory.") from None
+        for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if f.exists() and not os.access(f, os.W_OK):  # SQLite would leave read-only -shm/-wal files behind
+                raise StoreError(f"{f} is read-only: make it writable (chmod u+w '{f}') or use another --home; "
+                                 "nothing was changed.")
         try:
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:

@@ -256,3 +256,44 @@ def test_locked_database_gives_a_clear_error_and_keeps_the_recording(tmp_path):
     assert recording.read_bytes() == b"RIFF....WAVE"
     assert s.save_attempt(timed_assessment(), question=Q, audio_path=recording) == 1
     s.close()
+
+
+def test_a_dropped_migrations_table_is_explained(tmp_path):
+    import sqlite3
+
+    from rehearse.errors import StoreError
+
+    db = tmp_path / "history.db"
+    Store.open(db).close()
+    with sqlite3.connect(db) as c:
+        c.execute("DROP TABLE migrations")
+    with pytest.raises(StoreError, match="'migrations' table is gone"):
+        Store.open(db)
+
+
+def test_a_read_only_history_is_one_line_and_leaves_no_stale_files(tmp_path):
+    """As a user who may not write it (root may write anything, so the check runs as 'nobody')."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run the client as another user")
+    home = tmp_path / "home"
+    home.mkdir()
+    Store.open(home / "history.db").close()
+    for f in home.iterdir():
+        if f.name != "history.db":
+            f.unlink()
+    os.chmod(home / "history.db", 0o444)
+    os.chmod(home, 0o777)
+    os.chmod(tmp_path, 0o755)
+    user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+            "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+    r = subprocess.run([*user, sys.executable, "-m", "rehearse.cli", "history"], cwd=ROOT, capture_output=True,
+                       text=True, env={**os.environ, "REHEARSE_HOME": str(home), "HOME": str(tmp_path)})
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "is read-only" in r.stderr
+    assert sorted(f.name for f in home.iterdir()) == ["history.db"]  # no read-only -shm / -wal left behind

@@ -136,8 +136,17 @@ def _main(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a bug is one line (REHEARSE_DEBUG=1 shows the traceback), exit 1."""
+    import os
+
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - domain errors never get here: cli_errors turns them into lines
+        if os.environ.get("REHEARSE_DEBUG"):
+            raise
+        typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (a bug in rehearse; run again with "
+                   "REHEARSE_DEBUG=1 for the details and please report it).", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
