@@ -14,7 +14,7 @@ from pathlib import Path
 from rehearse.audio import load_audio
 from rehearse.fluency import Fluency, measure
 from rehearse.judges import Judge, get_judge
-from rehearse.normalize import is_han
+from rehearse.normalize import is_han, printable
 from rehearse.rubric import Question
 from rehearse.scoring import Score
 from rehearse.transcribe import recognise
@@ -132,7 +132,7 @@ def assess_transcript(question: Question, transcript: Transcript,
 
 def assess_text(question: Question, text: str, judge: Judge | None = None) -> Assessment:
     """Score typed text (no audio, no timing)."""
-    return assess_transcript(question, Transcript.from_text(text.strip(), question.language), judge=judge)
+    return assess_transcript(question, Transcript.from_text(printable(text).strip(), question.language), judge=judge)
 
 
 def assess_audio(question: Question, path: str | os.PathLike[str], engine: Engine, *,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,15 @@ class AudioInfo:
 def _checked(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
     """Reject a missing, directory, unreadable or empty path; return it and its sniffed kind."""
     p = Path(path)
-    if not p.exists():
-        raise AudioError(f"No such file: {p}; check the path and try again.")
-    if p.is_dir():
+    try:
+        st = p.stat()
+    except PermissionError:
+        raise AudioError(f"Cannot read {p}: permission denied on its folder; check the permissions.") from None
+    except OSError as exc:
+        loop = isinstance(exc, OSError) and exc.errno == 40  # ELOOP
+        raise AudioError(f"{p}: a symlink loop; point it at the recording." if loop else
+                         f"No such file: {p}; check the path and try again.") from None
+    if stat.S_ISDIR(st.st_mode):
         raise AudioError(f"{p} is a directory, not an audio file; pass the path of a recording.")
     try:
         with p.open("rb") as fh:

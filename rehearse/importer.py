@@ -121,6 +121,10 @@ def is_question(text: str) -> bool:
     return len(t) <= 40 and "。" not in t and bool(_Q_START.search(t) or _Q_CUE.search(t))
 
 
+#: bullets nested deeper than this are kept, as siblings at this depth (no notes need more; recursion stays bounded)
+MAX_DEPTH = 24
+
+
 def _sections(body: str, offset: int) -> tuple[list[tuple[str, int, list[_Node], list[str]]], str]:
     """Split the body into (heading, line, nodes, heading path) sections; also return a fallback title."""
     sections: list[tuple[str, int, list[_Node], list[str]]] = [("", 0, [], [])]
@@ -165,7 +169,7 @@ def _sections(body: str, offset: int) -> tuple[list[tuple[str, int, list[_Node],
             while stack and stack[-1].indent >= indent:
                 stack.pop()
             (stack[-1].children if stack else nodes).append(node)
-            if bullet:
+            if bullet and len(stack) < MAX_DEPTH:  # deeper bullets stay siblings at the deepest level
                 stack.append(node)
             elif not title and len(sections) == 1 and not any(n.bullet for n in nodes) and len(text) <= 40:
                 title = text

@@ -161,6 +161,15 @@ def atomize(text: str) -> list[Atom]:
     return atoms
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (keeps newlines and tabs): no escape sequence from a bank file or
+    a typed answer reaches the terminal."""
+    return _CONTROL_RE.sub("", text)
+
+
 def has_content(text: str) -> bool:
     """True when ``text`` has something :func:`atomize` keeps (a letter, digit or Han character); cheap."""
     return bool(_CONTENT_RE.search(unicodedata.normalize("NFKC", text)))

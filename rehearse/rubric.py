@@ -45,7 +45,7 @@ from rapidfuzz import process
 
 from rehearse.errors import RubricError, UnknownQuestionError
 from rehearse.lexicon import Lexicon, parse_concepts, shipped_lexicon
-from rehearse.normalize import has_content, split_gap
+from rehearse.normalize import has_content, printable, split_gap
 from rehearse.paths import shipped_bank_dir
 from rehearse.yaml_lines import LineList, line_of
 from rehearse.yaml_lines import load as load_yaml
@@ -169,7 +169,7 @@ def _phrases(value: Any, probs: _Problems, line: int, where: str, lex: Lexicon) 
         if not all(has_content(part) for part in split_gap(ph)) or not split_gap(ph):
             probs.add(ln, where, f"phrase {ph!r} has a part with no letters, digits or Chinese characters")
             continue
-        out.extend(lex.resolve(ph.strip()))
+        out.extend(lex.resolve(printable(ph.strip())))
     return tuple(dict.fromkeys(out)) if out else None
 
 
@@ -293,7 +293,7 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexico
         unless = u or ()
     if not ok or not isinstance(pid, str) or not isinstance(label, str):
         return None
-    return Point(id=pid, label=label.strip(), groups=groups, mode=mode, weight=float(weight),
+    return Point(id=pid, label=printable(label.strip()), groups=groups, mode=mode, weight=float(weight),
                  meaning=_point_meaning(groups, describe, lex), near=frozenset(near), unless=unless)
 
 
@@ -355,10 +355,10 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
             points.append(pt)
     if not ok or not isinstance(qid, str) or not isinstance(text, str):
         return None
-    return Question(id=qid, question=text.strip(), language=lang, points=tuple(points), bank=bank_id,
+    return Question(id=qid, question=printable(text.strip()), language=lang, points=tuple(points), bank=bank_id,
                     source=str(probs.path), line=line_of(raw), tags=tuple(dict.fromkeys(bank_tags + tags)),
                     target_seconds=float(target) if target is not None else None,
-                    reference=reference.strip(), draft=draft)
+                    reference=printable(reference.strip()), draft=draft)
 
 
 def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
@@ -409,7 +409,7 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
                 questions.append(q)
     if probs.items or not isinstance(title, str):
         return None, probs.items
-    return Bank(id=bank_id, title=title.strip(), language=lang, path=path, questions=tuple(questions)), []
+    return Bank(id=bank_id, title=printable(title.strip()), language=lang, path=path, questions=tuple(questions)), []
 
 
 def load_bank(path: str | os.PathLike[str]) -> Bank:

@@ -141,3 +141,36 @@ def test_scoring_a_long_text_is_linear_not_quadratic():
     t0 = time.perf_counter()
     assess_text(q, text)
     assert time.perf_counter() - t0 < 20
+
+
+def test_escape_sequences_from_a_bank_or_a_typed_answer_never_reach_the_terminal(tmp_path):
+    bank = tmp_path / "esc.yaml"
+    bank.write_text('title: t\nquestions:\n  - id: q\n    question: "讲讲\\e[2J\\e]0;x\\a"\n    points:\n'
+                    '      - id: p\n        label: "l\\e[31m"\n        any: [a1]\n', encoding="utf-8")
+    for args in (["questions", "list", "--bank", str(bank), "--no-shipped"],
+                 ["questions", "show", "q", "--bank", str(bank), "--no-shipped"],
+                 ["score", "-q", "q", "--bank", str(bank), "--no-shipped", "--no-save", "--text", "a1 \x1b[2J\x07"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, r.output
+        assert "\x1b" not in r.output and "\x07" not in r.output
+
+
+def test_json_to_a_full_stdout_and_deep_notes_and_unreadable_audio_are_one_line(one_attempt, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ}
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "rehearse.cli", "history", "--json"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, env=env)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "Error: cannot write to standard output: No space left on device."]
+    notes = tmp_path / "deep.md"
+    notes.write_text("## 介绍一下 MoCo？\n" + "".join("  " * i + f"- 层级{i}\n" for i in range(480)), encoding="utf-8")
+    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "deep.yaml")])
+    assert r.exit_code == 0, r.output
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    r = runner.invoke(app, ["transcribe", str(loop)])
+    assert r.exit_code == 2 and "symlink loop" in r.stderr

@@ -111,7 +111,22 @@ def _judge_warnings(judge: Any) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """Write JSON to stdout (strict: no NaN); a full or closed stdout is one clean error."""
+    write_stdout(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout; a full or closed stdout (> /dev/full, a closed pipe) is one clean error."""
+    import os
+
+    from rehearse.errors import OutputError
+
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        sys.stdout = open(os.devnull, "w")  # nothing left to flush at exit  # noqa: SIM115
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}.") from None
 
 
 def _version(value: bool) -> None:

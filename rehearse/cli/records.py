@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,6 +19,7 @@ from rehearse.cli import (
     app,
     cli_errors,
     out,
+    write_stdout,
 )
 
 SinceOpt = Annotated[Optional[str], typer.Option(
@@ -215,7 +215,7 @@ def export(
     text = (export_csv(attempts) if fmt == "csv"
             else json.dumps(export_json(attempts), ensure_ascii=False, indent=2) + "\n")
     if out_path is None:
-        sys.stdout.write(text)
+        write_stdout(text)
     else:
         write_text(out_path, text)
         typer.echo(f"wrote {len(attempts)} attempts to {out_path}")
