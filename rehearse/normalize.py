@@ -32,7 +32,7 @@ from pypinyin import Style, lazy_pinyin
 
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4"}
-_WEI = "维位围唯"  # 维 and the homophones Whisper writes for it after a digit
+_WEI = "维位围唯为"  # 维 and the homophones Whisper writes for it after a digit (三为一致性)
 
 # Initials and finals that Whisper (and speakers) most often confuse; folding
 # them makes 生成器/声成气 or 负样本/复样本 compare equal by sound.
