@@ -6,8 +6,10 @@
 #   pulseaudio pulseaudio-utils libasound2-plugins
 #                  a real audio stack for the recording tests (private server, virtual microphone)
 #   tmux           the end-to-end test drives 'rehearse practice' in a terminal
+#   chromium chromium-driver
+#                  the browser test drives 'rehearse serve' in headless Chromium (Selenium)
 set -euo pipefail
-PKGS=(libportaudio2 libsndfile1 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins tmux)
+PKGS=(libportaudio2 libsndfile1 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins tmux chromium chromium-driver)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -169,4 +169,4 @@ if __name__ == "__main__":
 
 
 # The commands register themselves on `app` when their modules are imported.
-from rehearse.cli import answers, questions, records  # noqa: E402,F401
+from rehearse.cli import answers, questions, records, serve  # noqa: E402,F401

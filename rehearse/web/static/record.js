@@ -1,0 +1,274 @@
+// The question card: read aloud, record (button or space bar), stream PCM chunks to the server, then the report.
+// Every chunk is also kept in this page until the server has it, so a dropped connection loses nothing:
+// if the server cannot be reached at the end, the answer can be downloaded as a WAV from here.
+"use strict";
+(function () {
+  const token = document.querySelector('meta[name="rehearse-token"]').content;
+  const card = document.getElementById("card");
+  const button = document.getElementById("record");
+  const timer = document.getElementById("timer");
+  const levelBar = document.getElementById("level-bar");
+  const message = document.getElementById("message");
+  const download = document.getElementById("download");
+  const questionId = card.dataset.question;
+  const language = card.dataset.language;
+  const target = parseFloat(card.dataset.target) || 0;
+  const CHUNK_MS = 250;
+
+  let state = "idle";          // idle | starting | recording | stopping
+  let ctx = null, stream = null, node = null, source = null;
+  let recId = null, rate = 0, seq = 0, pending = [], sending = false, serverDown = false;
+  let kept = [];               // every Int16Array captured, in order (for the download fallback)
+  let buffer = [], buffered = 0, flushTimer = null, tick = null, startedAt = 0;
+
+  function say(text, kind) {
+    message.textContent = text;
+    message.className = "message" + (kind ? " " + kind : "");
+  }
+
+  function fmt(s) {
+    s = Math.max(0, Math.floor(s));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  async function api(path, body, type) {
+    const init = { method: "POST", headers: { "X-Rehearse-Token": token } };
+    if (type === "json") {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    } else if (body) {
+      init.headers["Content-Type"] = "application/octet-stream";
+      init.body = body;
+    }
+    const r = await fetch(path, init);
+    let data = {};
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    return { ok: r.ok, status: r.status, data: data };
+  }
+
+  // ---- read the question aloud (the browser's voice; a Mandarin one for Mandarin questions)
+  function speak() {
+    if (!("speechSynthesis" in window)) { say("This browser cannot read aloud; read the question on screen.", "warn"); return; }
+    const text = document.getElementById("question-text").textContent;
+    const u = new SpeechSynthesisUtterance(text);
+    const want = language === "zh" ? "zh" : "en";
+    const voices = speechSynthesis.getVoices().filter(v => v.lang && v.lang.toLowerCase().startsWith(want));
+    if (voices.length) { u.voice = voices[0]; u.lang = voices[0].lang; } else { u.lang = want === "zh" ? "zh-CN" : "en-US"; }
+    if (!voices.length && want === "zh" && speechSynthesis.getVoices().length) {
+      say("No Mandarin voice in this browser: the question is read with the default voice.", "warn");
+    }
+    speechSynthesis.cancel();
+    speechSynthesis.speak(u);
+  }
+  document.getElementById("speak").addEventListener("click", speak);
+
+  // ---- capture
+  function capturable() {
+    if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return "The browser allows the microphone only on localhost or HTTPS: open http://127.0.0.1:PORT/ on the computer running rehearse serve.";
+    }
+    if (!window.AudioContext || !window.AudioWorkletNode) {
+      return "This browser cannot hand raw audio to the page (no AudioWorklet): use a current Chromium, Firefox or Safari.";
+    }
+    return null;
+  }
+
+  function micError(e) {
+    const name = e && e.name;
+    if (name === "NotAllowedError" || name === "SecurityError") return "Microphone permission denied: allow the microphone for this page (the icon in the address bar), then press Record again.";
+    if (name === "NotFoundError" || name === "OverconstrainedError") return "No microphone found: plug one in (or pick one in the system settings), then press Record again.";
+    if (name === "NotReadableError" || name === "AbortError") return "The microphone is in use by another program or could not be opened: close that program, then press Record again.";
+    return "Could not start the microphone: " + (e && e.message ? e.message : e);
+  }
+
+  async function start() {
+    const problem = capturable();
+    if (problem) { say(problem, "error"); return; }
+    state = "starting";
+    button.disabled = true;
+    say("Starting…");
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    } catch (e) {
+      state = "idle"; button.disabled = false; say(micError(e), "error"); return;
+    }
+    try {
+      ctx = new AudioContext();
+      await ctx.audioWorklet.addModule("/static/pcm-worklet.js");
+    } catch (e) {
+      release(); state = "idle"; button.disabled = false;
+      say("This browser could not set up audio capture (" + e.message + ").", "error"); return;
+    }
+    rate = ctx.sampleRate;
+    let r;
+    try {
+      r = await api("/api/recordings", { question_id: questionId, sample_rate: Math.round(rate) }, "json");
+    } catch (e) {
+      release(); state = "idle"; button.disabled = false;
+      say("The rehearse server cannot be reached: is 'rehearse serve' still running?", "error"); return;
+    }
+    if (!r.ok) {
+      release(); state = "idle"; button.disabled = false;
+      say(r.data.error || ("The server refused to start a recording (" + r.status + ")."), "error"); return;
+    }
+    recId = r.data.id; seq = 0; pending = []; kept = []; buffer = []; buffered = 0; serverDown = false;
+    source = ctx.createMediaStreamSource(stream);
+    node = new AudioWorkletNode(ctx, "pcm-tap");
+    node.port.onmessage = (ev) => take(ev.data);
+    source.connect(node);
+    flushTimer = setInterval(flush, CHUNK_MS);
+    startedAt = performance.now();
+    tick = setInterval(showTime, 200);
+    state = "recording";
+    button.textContent = "■ Stop";
+    button.classList.add("on");
+    button.disabled = false;
+    download.hidden = true;
+    say("Recording — speak now. Space bar or Stop when you are done.", "ok");
+    stream.getAudioTracks()[0].addEventListener("ended", () => {
+      if (state === "recording") { say("The microphone went away: what you said so far is kept.", "warn"); stop(); }
+    });
+  }
+
+  function take(samples) {
+    const pcm = new Int16Array(samples.length);
+    let peak = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const s = Math.max(-1, Math.min(1, samples[i]));
+      pcm[i] = s < 0 ? s * 0x8000 : s * 0x7fff;
+      peak = Math.max(peak, Math.abs(s));
+    }
+    buffer.push(pcm); buffered += pcm.length;
+    levelBar.style.width = Math.min(100, Math.round(peak * 140)) + "%";
+  }
+
+  function flush() {
+    if (!buffered) return;
+    const out = new Int16Array(buffered);
+    let at = 0;
+    for (const b of buffer) { out.set(b, at); at += b.length; }
+    buffer = []; buffered = 0;
+    kept.push(out);
+    pending.push({ seq: seq++, data: out });
+    pump();
+  }
+
+  async function pump() {
+    if (sending) return;
+    sending = true;
+    try {
+      while (pending.length) {
+        const c = pending[0];
+        let r;
+        try {
+          r = await api("/api/recordings/" + recId + "/chunks/" + c.seq, c.data.buffer, "bytes");
+        } catch (e) {
+          if (!serverDown) say("The server cannot be reached: keep talking, your answer is kept in this page and sent when it is back.", "warn");
+          serverDown = true;
+          await new Promise(res => setTimeout(res, 1000));
+          if (state === "idle") return;
+          continue;
+        }
+        if (serverDown) { serverDown = false; say("Connected again — recording.", "ok"); }
+        if (r.ok) { pending.shift(); if (r.data.stopped && state === "recording") { say("The time limit was reached: stopping.", "warn"); stop(); } continue; }
+        if (r.status === 413) { pending = []; say(r.data.error, "warn"); if (state === "recording") stop(); return; }
+        pending = [];
+        serverDown = true;
+        say((r.data.error || ("The server refused the audio (" + r.status + ").")) + " Your answer is kept in this page.", "error");
+        return;
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  function showTime() {
+    const s = (performance.now() - startedAt) / 1000;
+    timer.textContent = fmt(s) + (target ? " / " + fmt(target) : "");
+    timer.classList.toggle("over", target > 0 && s > target);
+  }
+
+  function release() {
+    if (source) { try { source.disconnect(); } catch (e) { /* gone */ } }
+    if (node) { node.port.onmessage = null; }
+    if (stream) stream.getTracks().forEach(t => t.stop());
+    if (ctx) ctx.close();
+    clearInterval(flushTimer); clearInterval(tick);
+    source = node = stream = ctx = null;
+    levelBar.style.width = "0";
+  }
+
+  async function drained(ms) {
+    const until = performance.now() + ms;
+    while ((pending.length || sending) && performance.now() < until && !serverDown) {
+      await new Promise(res => setTimeout(res, 20));
+    }
+    return pending.length === 0 && !sending;
+  }
+
+  async function stop() {
+    if (state !== "recording") return;
+    state = "stopping";
+    button.disabled = true;
+    window.rehearseStopClicked = performance.now();
+    flush();
+    release();
+    button.textContent = "● Record"; button.classList.remove("on");
+    say("Scoring…");
+    const ok = await drained(15000);
+    if (!ok) { offerDownload("Not everything reached the server (is it still running?)."); return; }
+    let r;
+    try {
+      r = await api("/api/recordings/" + recId + "/stop");
+    } catch (e) {
+      offerDownload("The server stopped before scoring."); return;
+    }
+    if (!r.ok) { offerDownload(r.data.error || ("Scoring failed (" + r.status + ").")); return; }
+    state = "idle";
+    const here = card.dataset.here;
+    window.location.assign(r.data.report + (here ? "?" + here : ""));
+  }
+
+  function wav() {
+    let n = 0; for (const k of kept) n += k.length;
+    const view = new DataView(new ArrayBuffer(44 + n * 2));
+    const w = (o, s) => { for (let i = 0; i < s.length; i++) view.setUint8(o + i, s.charCodeAt(i)); };
+    w(0, "RIFF"); view.setUint32(4, 36 + n * 2, true); w(8, "WAVE"); w(12, "fmt ");
+    view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+    view.setUint32(24, rate, true); view.setUint32(28, rate * 2, true); view.setUint16(32, 2, true);
+    view.setUint16(34, 16, true); w(36, "data"); view.setUint32(40, n * 2, true);
+    let at = 44;
+    for (const k of kept) { for (let i = 0; i < k.length; i++, at += 2) view.setInt16(at, k[i], true); }
+    return new Blob([view], { type: "audio/wav" });
+  }
+
+  function offerDownload(why) {
+    state = "idle";
+    button.disabled = false;
+    say(why + " What reached the server is on disk there; the whole answer is kept in this page:", "error");
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(wav());
+    a.download = questionId + "-answer.wav";
+    a.textContent = "Download your answer (WAV)";
+    a.className = "button";
+    download.replaceChildren(a);
+    download.hidden = false;
+  }
+
+  button.addEventListener("click", () => { if (state === "idle") start(); else if (state === "recording") stop(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.code !== "Space" || e.repeat) return;
+    const t = e.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
+    e.preventDefault();
+    if (state === "idle") start(); else if (state === "recording") stop();
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (state === "recording" || state === "stopping") { e.preventDefault(); e.returnValue = ""; }
+  });
+  // what the page can do is known at once: say so before the user presses anything
+  const problem = capturable();
+  if (problem) say(problem, "error");
+  button.disabled = false;
+  window.rehearseReady = true;
+})();
