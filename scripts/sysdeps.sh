@@ -8,8 +8,9 @@
 #   tmux           the end-to-end test drives 'rehearse practice' in a terminal
 #   chromium chromium-driver
 #                  the browser test drives 'rehearse serve' in headless Chromium (Selenium)
+#   fonts-wqy-zenhei  a CJK font, so the browser test's screenshots show Chinese, not boxes
 set -euo pipefail
-PKGS=(libportaudio2 libsndfile1 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins tmux chromium chromium-driver)
+PKGS=(libportaudio2 libsndfile1 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins tmux chromium chromium-driver fonts-wqy-zenhei)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
