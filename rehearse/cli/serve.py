@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rehearse.cli import BankOpt, EngineOpt, HotwordsOpt, JudgeOpt, ModelOpt, NoShippedOpt, _judge, app, cli_errors, err
+from rehearse.cli import BankOpt, EngineOpt, HotwordsOpt, JudgeOpt, ModelOpt, NoShippedOpt, _judge, app, cli_errors
 from rehearse.errors import UsageError
 
 
@@ -57,8 +57,8 @@ def serve(
 
     load_library(tuple(bank or ()), not no_shipped)  # a broken bank is one line now, not a 500 later
     if host in ("0.0.0.0", "::", ""):
-        err.print("[yellow]warning:[/] listening on all interfaces: anyone on your network can reach this page. "
-                  "Browsers allow the microphone only on localhost or HTTPS, so record from this computer.")
+        typer.echo("warning: listening on all interfaces: anyone on your network can reach this page. Browsers "
+                   "allow the microphone only on localhost or HTTPS, so record from this computer.", err=True)
     _free(host, port)
     config = WebConfig(engine=get_engine(engine, model), recordings=(recordings or recordings_dir()).resolve(),
                        port=port, host=host, banks=tuple(bank or ()), shipped=not no_shipped, judge=_judge(judge),

@@ -178,12 +178,14 @@ class Studio:
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="web-watchdog", daemon=True)
         self._watchdog.start()
+        self._loader: threading.Thread | None = None
 
     # ---- life cycle
 
     def preload(self) -> None:
         """Load the model in the background, so the first answer does not wait for it."""
-        threading.Thread(target=self._load, name="model-load", daemon=True).start()
+        self._loader = threading.Thread(target=self._load, name="model-load", daemon=True)
+        self._loader.start()
 
     def _load(self) -> None:
         try:
@@ -192,8 +194,14 @@ class Studio:
             pass
 
     def shutdown(self) -> None:
-        """Close any open stream (kept, not scored) and end the session."""
+        """Close any open stream (kept, not scored) and end the session.
+
+        Waits for a model load still in progress: a process that exits while
+        native code runs in another thread aborts.
+        """
         self._stop.set()
+        if self._loader is not None:
+            self._loader.join(120)
         with self._lock:
             rec, self.active = self.active, None
         if rec is not None:

@@ -1,0 +1,94 @@
+"""`rehearse serve` as a command: a real server process, the port and host faults, the packaged assets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from rehearse.cli import app
+from tests.conftest import ROOT
+from tests.web_support import free_port
+
+runner = CliRunner()
+
+
+def test_serve_is_documented_in_its_help():
+    r = runner.invoke(app, ["serve", "--help"])
+    assert r.exit_code == 0
+    assert "Practise in the browser" in r.stdout and "--no-browser" in r.stdout and "--host" in r.stdout
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = runner.invoke(app, ["serve", "--no-browser", "--port", str(port), "--recordings", str(tmp_path)])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == (f"Error: cannot listen on 127.0.0.1:{port} (Address already in use): is another "
+                                "'rehearse serve' running? Pick another --port.")
+
+
+def test_all_interfaces_warns(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = runner.invoke(app, ["serve", "--no-browser", "--host", "0.0.0.0", "--port", str(port),
+                                "--recordings", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "anyone on your network can reach this page" in r.stderr
+    assert "microphone only on localhost or HTTPS" in r.stderr
+
+
+def test_the_server_process_serves_guards_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "rehearse", "serve", "--no-browser", "--port", str(port),
+                             "--recordings", str(tmp_path / "rec")], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith(f"rehearse is at http://127.0.0.1:{port}/"), line
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.1)
+        assert r.status_code == 200 and 'name="rehearse-token"' in r.text
+        js = httpx.get(f"http://127.0.0.1:{port}/static/record.js", timeout=5)
+        assert js.status_code == 200 and "getUserMedia" in js.text
+        rebound = httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": f"attacker.example:{port}"}, timeout=5)
+        assert rebound.status_code == 421
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_every_web_asset_is_in_the_package_data():
+    """The wheel ships what the pages load: every template and static file matches a package-data glob."""
+    from setuptools.config.pyprojecttoml import read_configuration  # tomllib is 3.11+, setuptools vendors a parser
+
+    data = read_configuration(ROOT / "pyproject.toml")["tool"]["setuptools"]
+    assert "rehearse.web" in data["packages"]
+    globs = data["package-data"]["rehearse.web"]
+    web = ROOT / "rehearse" / "web"
+    files = [p.relative_to(web) for d in ("templates", "static") for p in (web / d).iterdir()]
+    assert len(files) >= 8
+    assert all(any(Path(f).match(g) for g in globs) for f in files), files
