@@ -11,8 +11,10 @@ transcription as ``rehearse practice``); one second after the last word the
 stop button is pressed. Printed per run and as medians:
 
 * stop → report: the stop click until ``#coverage`` is in the DOM (the page
-  sends the last chunk, the server finishes the live transcript, scores,
-  stores, and the browser loads the report page);
+  sends the last chunks, the server finishes the live transcript, scores,
+  stores, and the browser loads the report page), and its parts as the page
+  timed them: sending the last chunks, the stop request (and the server's
+  share of it); the rest is loading the report page;
 * server: from the stop request to the attempt stored (``latency_s``), and the
   live transcriber's final wait (``final_wait_s``, stored in the attempt's timings);
 * coverage of the streamed answer;
@@ -26,6 +28,7 @@ stop button is pressed. Printed per run and as medians:
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -96,6 +99,7 @@ def main() -> None:
                 wait_for(driver, "return document.getElementById('coverage') !== null", 120, "the report")
                 latency = time.monotonic() - t0
                 aid = int(driver.find_element(By.ID, "report").get_attribute("data-attempt"))
+                parts = json.loads(driver.execute_script("return sessionStorage.getItem('rehearse-stop')") or "{}")
             finally:
                 driver.quit()
             with Store.open() as s:
@@ -104,7 +108,9 @@ def main() -> None:
             rows.append((latency, final, a.coverage or 0.0, a.result.data["fluency"].get("answer_s", 0.0)))
             term = terminal_run(engine, mic, args.seconds)
             terminal.append(term)
-            print(f"run {run}: browser stop → report {latency:.2f} s (live final wait {final:.2f} s, "
+            print(f"run {run}: browser stop → report {latency:.2f} s (last chunks sent {parts.get('drain_s', 0):.2f} s, "
+                  f"stop request {parts.get('stop_s', 0):.2f} s of which the server {parts.get('server_s', 0):.2f} s, "
+                  f"live final wait {final:.2f} s; "
                   f"coverage {a.coverage:.0%}, {rows[-1][3]:.1f} s answered) · terminal stop → scored {term:.2f} s "
                   f"· load average {os.getloadavg()[0]:.1f}", flush=True)
     print(f"median of {len(rows)} ({args.seconds:.0f} s answers, {args.model}, {os.cpu_count()} cores): "

@@ -295,3 +295,40 @@ def test_malformed_requests_get_4xx_and_change_nothing(client, rec_dir, body, ki
     bad = client.post("/api/attempts/1/corrections", content=body, headers={**token(client), "Content-Type": kind})
     assert 400 <= bad.status_code < 500
     nothing_stored(rec_dir)
+
+
+def test_two_attempts_side_by_side(client, fake):
+    for text in (MOCO, "MoCo 用一个队列维护负样本。"):
+        fake.enqueue(text)
+        rid = stream(client, "moco", pcm_chunks(CLIP))
+        client.post(f"/api/recordings/{rid}/stop", headers=token(client))
+    report = client.get("/attempts/2").text
+    assert 'href="/compare?a=1&amp;b=2"' in report
+    page = client.get("/compare?a=1&b=2")
+    assert page.status_code == 200
+    sides = page.text.split('class="side"')[1:]
+    assert len(sides) == 2 and "50%" in sides[0] and "25%" in sides[1]
+    assert client.get("/compare?a=1&b=x").status_code == 400
+    assert client.get("/compare?a=1&b=99").status_code == 404
+
+
+def test_the_question_read_aloud_by_rehearse_when_the_browser_has_no_voice(client):
+    r = client.get("/questions/moco/speech.wav")
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav" and r.content[:4] == b"RIFF"
+    assert len(r.content) > 16000  # a second or more of speech
+    assert client.get("/questions/..%2F..%2Fetc%2Fpasswd/speech.wav").status_code == 404
+
+
+def test_a_model_that_cannot_load_is_said_before_anything_is_recorded(rec_dir):
+    from rehearse.errors import ModelNotFoundError
+
+    class Missing(FakeEngine):
+        def load(self) -> None:
+            raise ModelNotFoundError("Whisper model 'base' is not installed; run 'rehearse models install base'.")
+
+    with TestClient(make_app(Missing(), rec_dir), base_url=BASE) as c:
+        r = c.post("/api/recordings", json={"question_id": "moco", "sample_rate": 16000}, headers=token(c))
+        assert r.status_code == 503
+        assert r.json()["error"] == ("The transcription model cannot be loaded, so nothing was recorded: Whisper "
+                                     "model 'base' is not installed; run 'rehearse models install base'.")
+    nothing_stored(rec_dir)

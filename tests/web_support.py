@@ -80,16 +80,19 @@ def answer_wav(tmp_path: Path, seconds: float) -> Path:
     return out
 
 
-def browser(mic: Path):  # type: ignore[no-untyped-def]
+def browser(mic: Path | None, *, allow_mic: bool = True):  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium; its fake microphone plays ``mic`` (None: a beep); ``allow_mic=False`` denies it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={mic}", "--autoplay-policy=no-user-gesture-required",
-                "--window-size=1280,1800", "--lang=zh-CN", "--no-first-run", "--disable-background-networking",
+    mic_args = ["--use-fake-device-for-media-stream"]
+    if mic is not None:
+        mic_args.append(f"--use-file-for-fake-audio-capture={mic}")
+    mic_args.append("--use-fake-ui-for-media-stream" if allow_mic else "--deny-permission-prompts")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *mic_args,
+                "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1800", "--lang=zh-CN", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-default-apps"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})

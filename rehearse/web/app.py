@@ -21,7 +21,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rehearse.errors import RehearseError, StoreError, UnknownAttemptError, UnknownQuestionError
+from rehearse.errors import RehearseError, StoreError, TTSError, UnknownAttemptError, UnknownQuestionError
 from rehearse.judges import Judge
 from rehearse.rubric import Library
 from rehearse.transcript import Engine
@@ -131,7 +131,7 @@ async def _rehearse_error(request: Request, exc: Exception) -> Response:
         return error_response(request, exc.status, str(exc))
     if isinstance(exc, (UnknownQuestionError, UnknownAttemptError)):
         return error_response(request, 404, str(exc))
-    if isinstance(exc, StoreError):
+    if isinstance(exc, (StoreError, TTSError)):
         return error_response(request, 503, str(exc))
     return error_response(request, 400, str(exc))
 

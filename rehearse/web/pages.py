@@ -174,6 +174,17 @@ async def audio(request: Request) -> Response:
     return FileResponse(path, media_type="audio/wav")
 
 
+async def compare(request: Request) -> Response:
+    """Two attempts side by side (``?a=ID&b=ID``)."""
+    ctx = _ctx(request)
+    try:
+        left, right = (int(request.query_params.get(k, "")) for k in ("a", "b"))
+    except ValueError:
+        return error_response(request, 400, "compare two attempts: /compare?a=ID&b=ID with numeric ids.")
+    data = [await run_in_threadpool(_report, ctx, i) for i in (left, right)]
+    return ctx.render(request, "compare.html", left=data[0], right=data[1])
+
+
 def _progress(ctx: Context, tag: str, question: str) -> dict[str, Any]:
     from rehearse.plots import progress_png
     from rehearse.progress import most_missed, question_progress
@@ -202,6 +213,26 @@ async def progress(request: Request) -> Response:
     return ctx.render(request, "progress.html", **data)
 
 
+def _speech(ctx: Context, question_id: str) -> bytes:
+    import tempfile
+
+    from rehearse.tts import Speaker
+
+    q = ctx.library.get(question_id)  # an id from the library, never a path
+    with tempfile.TemporaryDirectory(prefix="rehearse-tts-") as d:
+        return Speaker().synthesize_to_file(q.question, q.language, Path(d) / "q.wav").read_bytes()
+
+
+async def speech(request: Request) -> Response:
+    """The question read aloud by rehearse's own TTS, for browsers without a voice for its language."""
+    ctx = _ctx(request)
+    qid = request.path_params["question_id"]
+    key = f"speech:{qid}"
+    if key not in ctx.config.extra:
+        ctx.config.extra[key] = await run_in_threadpool(_speech, ctx, qid)
+    return Response(ctx.config.extra[key], media_type="audio/wav")
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/", home, methods=["GET"]),
@@ -209,4 +240,6 @@ def routes() -> list[BaseRoute]:
         Route("/attempts/{attempt_id:int}", report, methods=["GET"]),
         Route("/attempts/{attempt_id:int}/audio", audio, methods=["GET"]),
         Route("/progress", progress, methods=["GET"]),
+        Route("/compare", compare, methods=["GET"]),
+        Route("/questions/{question_id}/speech.wav", speech, methods=["GET"]),
     ]

@@ -179,6 +179,7 @@ class Studio:
         self._watchdog = threading.Thread(target=self._watch, name="web-watchdog", daemon=True)
         self._watchdog.start()
         self._loader: threading.Thread | None = None
+        self.load_error: BaseException | None = None
 
     # ---- life cycle
 
@@ -190,8 +191,18 @@ class Studio:
     def _load(self) -> None:
         try:
             self.engine.load()
-        except Exception:  # noqa: BLE001 - reported when a recording starts
-            pass
+        except Exception as exc:  # noqa: BLE001 - reported when a recording starts
+            self.load_error = exc
+
+    def ready(self) -> None:
+        """Wait for the model; a model that cannot load is refused before anything is recorded (as in the terminal)."""
+        if self._loader is None:
+            self.preload()
+        assert self._loader is not None
+        self._loader.join()
+        if self.load_error is not None:
+            raise StreamError(f"The transcription model cannot be loaded, so nothing was recorded: "
+                              f"{self.load_error}", 503)
 
     def shutdown(self) -> None:
         """Close any open stream (kept, not scored) and end the session.
@@ -221,6 +232,7 @@ class Studio:
         """Open a stream for ``question`` at the browser's sample ``rate``; :class:`Busy` if one is open."""
         if not MIN_RATE <= rate <= MAX_RATE:
             raise StreamError(f"sample rate {rate} Hz is not supported ({MIN_RATE}–{MAX_RATE} Hz).", 400)
+        self.ready()
         with self._lock:
             if self.active is not None:
                 raise Busy()

@@ -33,8 +33,10 @@ class Run:
 
     @property
     def kind(self) -> str:
-        """The CSS class of the highlight: how the first point matched."""
-        return self.points[0]["by"] if self.points else ""
+        """The CSS classes of the highlight: how the first point matched, and whether it was only partly said."""
+        if not self.points:
+            return ""
+        return f"by-{self.points[0]['by']}" + (" partly" if all(p["partly"] for p in self.points) else "")
 
 
 def _tokens(text: str) -> list[tuple[int, int]]:
@@ -83,15 +85,16 @@ def marked_transcript(transcript: Transcript | None, points: Sequence[PointRecor
     times = char_times(transcript) if timed else None
     owner: list[list[dict[str, Any]]] = [[] for _ in text]
     for p in points:
-        if p.evidence is None or not p.covered:
+        partly = not p.covered and p.human is None and p.credit > 0  # some groups of an `all` point were said
+        if p.evidence is None or not (p.covered or partly):
             continue
         span = locate(text, p.evidence, times)
         if span is None:
             continue
         by = str(p.evidence.get("by") or "chars")
-        info = {"id": p.id, "label": p.label, "by": by,
-                "how": BY_WORDS.get(by, by) + (f" ({float(p.evidence.get('similarity') or 0):.0%})"
-                                               if by in ("chars", "sound") else "")}
+        info = {"id": p.id, "label": p.label, "by": by, "partly": partly,
+                "how": ("partly said, " if partly else "") + BY_WORDS.get(by, by)
+                + (f" ({float(p.evidence.get('similarity') or 0):.0%})" if by in ("chars", "sound") else "")}
         for i in range(*span):
             owner[i].append(info)
     runs: list[Run] = []

@@ -47,16 +47,31 @@
   }
 
   // ---- read the question aloud (the browser's voice; a Mandarin one for Mandarin questions)
-  function speak() {
-    if (!("speechSynthesis" in window)) { say("This browser cannot read aloud; read the question on screen.", "warn"); return; }
-    const text = document.getElementById("question-text").textContent;
-    const u = new SpeechSynthesisUtterance(text);
+  function voicesSoon() {
+    // Chromium fills the voice list asynchronously: wait for it briefly
+    if (!("speechSynthesis" in window)) return Promise.resolve([]);
+    const now = speechSynthesis.getVoices();
+    if (now.length) return Promise.resolve(now);
+    return new Promise((res) => {
+      const done = () => res(speechSynthesis.getVoices());
+      speechSynthesis.addEventListener("voiceschanged", done, { once: true });
+      setTimeout(done, 700);
+    });
+  }
+
+  async function speak() {
     const want = language === "zh" ? "zh" : "en";
-    const voices = speechSynthesis.getVoices().filter(v => v.lang && v.lang.toLowerCase().startsWith(want));
-    if (voices.length) { u.voice = voices[0]; u.lang = voices[0].lang; } else { u.lang = want === "zh" ? "zh-CN" : "en-US"; }
-    if (!voices.length && want === "zh" && speechSynthesis.getVoices().length) {
-      say("No Mandarin voice in this browser: the question is read with the default voice.", "warn");
+    const voices = await voicesSoon();
+    const fitting = voices.filter(v => v.lang && v.lang.toLowerCase().startsWith(want));
+    if (!fitting.length) {
+      // no voice for the question's language here (Linux browsers rarely have Mandarin): rehearse's own TTS
+      const audio = new Audio("/questions/" + encodeURIComponent(questionId) + "/speech.wav");
+      audio.play().catch(() => say("This browser has no " + (want === "zh" ? "Mandarin" : "English") +
+        " voice and rehearse's text-to-speech is not available: read the question on screen.", "warn"));
+      return;
     }
+    const u = new SpeechSynthesisUtterance(document.getElementById("question-text").textContent);
+    u.voice = fitting[0]; u.lang = fitting[0].lang;
     speechSynthesis.cancel();
     speechSynthesis.speak(u);
   }
@@ -215,7 +230,9 @@
     release();
     button.textContent = "● Record"; button.classList.remove("on");
     say("Scoring…");
+    const t0 = performance.now();
     const ok = await drained(15000);
+    const t1 = performance.now();
     if (!ok) { offerDownload("Not everything reached the server (is it still running?)."); return; }
     let r;
     try {
@@ -225,6 +242,10 @@
     }
     if (!r.ok) { offerDownload(r.data.error || ("Scoring failed (" + r.status + ").")); return; }
     state = "idle";
+    try {  // where the time after stop went (benchmarks/web_latency.py reads it on the report page)
+      sessionStorage.setItem("rehearse-stop", JSON.stringify({ drain_s: (t1 - t0) / 1000,
+        stop_s: (performance.now() - t1) / 1000, server_s: r.data.latency_s }));
+    } catch (e) { /* storage off: nothing lost */ }
     const here = card.dataset.here;
     window.location.assign(r.data.report + (here ? "?" + here : ""));
   }
@@ -247,7 +268,9 @@
     button.disabled = false;
     say(why + " What reached the server is on disk there; the whole answer is kept in this page:", "error");
     const a = document.createElement("a");
-    a.href = URL.createObjectURL(wav());
+    const blob = wav();
+    a.href = URL.createObjectURL(blob);
+    a.dataset.bytes = String(blob.size);
     a.download = questionId + "-answer.wav";
     a.textContent = "Download your answer (WAV)";
     a.className = "button";

@@ -1,0 +1,65 @@
+"""Bad input on the page, in headless Chromium (fake engine, no model): each a clear message, nothing lost."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import soundfile as sf
+from selenium.webdriver.common.by import By
+
+from rehearse.store import Store
+from tests.conftest import FakeEngine
+from tests.web_support import CHROMIUM, DRIVER, Server, browser, wait_for
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs chromium and chromium-driver "
+                                                                   "(scripts/sysdeps.sh installs them)")]
+
+
+def message(driver) -> str:  # type: ignore[no-untyped-def]
+    return str(driver.find_element(By.ID, "message").text)
+
+
+def test_microphone_permission_denied_is_said_and_nothing_is_started(tmp_path):
+    with Server(FakeEngine(), tmp_path / "rec") as server:
+        driver = browser(None, allow_mic=False)
+        try:
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.find_element(By.ID, "record").click()
+            wait_for(driver, "return document.getElementById('message').className.includes('error')", 10,
+                     "the error")
+            assert message(driver).startswith("Microphone permission denied: allow the microphone")
+            assert driver.find_element(By.ID, "record").is_enabled()  # try again after allowing it
+        finally:
+            driver.quit()
+    assert not (tmp_path / "rec").exists() or list((tmp_path / "rec").rglob("*.wav")) == []
+
+
+def test_the_server_stopped_mid_answer_keeps_both_halves(tmp_path):
+    """What reached the server is a valid WAV and a not-scored attempt; the page offers the whole answer."""
+    server = Server(FakeEngine(), tmp_path / "rec").__enter__()
+    driver = browser(None)
+    try:
+        driver.get(f"{server.url}/practice?q=moco")
+        wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+        driver.find_element(By.ID, "record").click()
+        wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
+        time.sleep(2.0)
+        server.__exit__()  # Ctrl-C on 'rehearse serve' while the user speaks
+        time.sleep(1.5)
+        driver.find_element(By.ID, "record").click()
+        link = wait_for(driver, "return document.querySelector('#download a')", 25, "the download link")
+        assert link.get_attribute("download") == "moco-answer.wav"
+        assert "the whole answer is kept in this page" in message(driver)
+        size = int(link.get_attribute("data-bytes"))
+        rate = driver.execute_script("return new AudioContext().sampleRate")
+        assert size > 44 + 2 * rate * 3  # more than the 3 s spoken, all of it
+    finally:
+        driver.quit()
+    (wav,) = (tmp_path / "rec").rglob("*.wav")
+    assert sf.info(str(wav)).duration > 1.5
+    with Store.open() as s:
+        (a,) = s.attempts()
+    assert a.status == "not_scored" and a.audio_path == wav.resolve()
