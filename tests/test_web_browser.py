@@ -34,15 +34,24 @@ def test_record_in_the_browser_then_report_seek_correct_and_progress(tmp_path, b
     with Server(base_engine, recordings) as server:
         driver = browser(answer_wav(tmp_path, ANSWER_S))
         try:
-            driver.get(f"{server.url}/practice?q=3d-ssgan")
+            driver.get(server.url + "/")
+            assert driver.find_element(By.ID, "due-today").text.startswith("Due today (")
+            driver.save_screenshot(str(ARTIFACTS / "web-home.png"))
+            driver.find_element(By.CSS_SELECTOR, 'a[data-question="3d-ssgan"]').click()
             wait_for(driver, "return window.rehearseReady === true", 10, "the page's script")
+            assert "3D-SSGAN" in driver.find_element(By.ID, "question-text").text
+            started = time.monotonic()
             driver.find_element(By.ID, "record").click()
             wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10,
                      "recording to start")
-            time.sleep(ANSWER_S + 1.0)
+            time.sleep(ANSWER_S / 2)
+            driver.save_screenshot(str(ARTIFACTS / "web-recording.png"))
+            time.sleep(ANSWER_S / 2 + 1.0)
             assert "Recording" in driver.find_element(By.ID, "message").text
+            assert driver.find_element(By.ID, "timer").text.startswith("0:2")
             driver.find_element(By.TAG_NAME, "body").send_keys(" ")  # the space bar stops
             t0 = time.monotonic()
+            spoken = t0 - started  # an upper bound of what the page captured
             wait_for(driver, "return document.getElementById('coverage') !== null", 60, "the report")
             latency = time.monotonic() - t0
             print(f"browser: report {latency:.2f} s after stop")
@@ -63,7 +72,7 @@ def test_record_in_the_browser_then_report_seek_correct_and_progress(tmp_path, b
             assert a.status == "scored" and a.question_id == "3d-ssgan" and a.coverage is not None
             (wav,) = recordings.rglob("*.wav")
             assert a.audio_path == wav.resolve()
-            assert sf.info(str(wav)).duration == pytest.approx(ANSWER_S + 1.0, abs=1.5)
+            assert ANSWER_S < sf.info(str(wav)).duration <= spoken  # everything said is on disk
 
             # click a word: the audio goes there
             wait_for(driver, "return document.getElementById('audio').readyState >= 1", 10, "the audio")

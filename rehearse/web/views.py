@@ -116,7 +116,8 @@ def fluency_rows(data: dict[str, Any], language: str, baseline: dict[str, float]
     def row(name: str, value: str, key: str = "", base: str = "", fmt: str = "{:.0f}") -> dict[str, str]:
         band, verdict = checks.get(key, (None, ""))
         usual = baseline.get(base) if base else None
-        return {"name": name, "value": value, "band": band.text() if band else "", "verdict": verdict,
+        text = band.text() + (" × target" if key == "length_ratio" else "") if band else ""
+        return {"name": name, "value": value, "band": text, "verdict": verdict,
                 "usual": fmt.format(usual) if usual is not None else ""}
 
     rows = [row("answer length", f"{f.answer_s:.0f} s" + (f" of {f.target_seconds:.0f} s target"
