@@ -100,6 +100,10 @@ def main() -> None:
                 latency = time.monotonic() - t0
                 aid = int(driver.find_element(By.ID, "report").get_attribute("data-attempt"))
                 parts = json.loads(driver.execute_script("return sessionStorage.getItem('rehearse-stop')") or "{}")
+                nav = driver.execute_script(
+                    "const n = performance.getEntriesByType('navigation')[0];"
+                    "return [n.responseStart - n.requestStart, n.domInteractive - n.responseEnd];")
+                parts["page_server_s"], parts["page_browser_s"] = nav[0] / 1000, nav[1] / 1000
             finally:
                 driver.quit()
             with Store.open() as s:
@@ -110,7 +114,8 @@ def main() -> None:
             terminal.append(term)
             print(f"run {run}: browser stop → report {latency:.2f} s (last chunks sent {parts.get('drain_s', 0):.2f} s, "
                   f"stop request {parts.get('stop_s', 0):.2f} s of which the server {parts.get('server_s', 0):.2f} s, "
-                  f"live final wait {final:.2f} s; "
+                  f"live final wait {final:.2f} s; report page: server {parts.get('page_server_s', 0):.2f} s, "
+                  f"browser {parts.get('page_browser_s', 0):.2f} s; "
                   f"coverage {a.coverage:.0%}, {rows[-1][3]:.1f} s answered) · terminal stop → scored {term:.2f} s "
                   f"· load average {os.getloadavg()[0]:.1f}", flush=True)
     print(f"median of {len(rows)} ({args.seconds:.0f} s answers, {args.model}, {os.cpu_count()} cores): "
