@@ -10,7 +10,9 @@ streams it to the server while it "speaks" (the same recorder and live
 transcription as ``rehearse practice``); one second after the last word the
 stop button is pressed. Printed per run and as medians:
 
-* stop → report: the stop click until ``#coverage`` is in the DOM (the page
+* stop → report: the stop click until ``#coverage`` is in the DOM, as WebDriver
+  sees it, and as the page itself times it (click handler → the report's
+  DOM ready, no WebDriver round trips) (the page
   sends the last chunks, the server finishes the live transcript, scores,
   stores, and the browser loads the report page), and its parts as the page
   timed them: sending the last chunks, the stop request (and the server's
@@ -82,7 +84,7 @@ def main() -> None:
     engine = FasterWhisperEngine(args.model, cpu_threads=os.cpu_count() or 2)
     engine.load()
     mic = answer_wav(tmp, args.seconds)  # the answer, then silence
-    rows: list[tuple[float, float, float, float]] = []
+    rows: list[tuple[float, float, float, float, float]] = []
     terminal: list[float] = []
     with Server(engine, tmp / "recordings") as server:
         for run in range(1, args.runs + 1):
@@ -102,24 +104,28 @@ def main() -> None:
                 parts = json.loads(driver.execute_script("return sessionStorage.getItem('rehearse-stop')") or "{}")
                 nav = driver.execute_script(
                     "const n = performance.getEntriesByType('navigation')[0];"
-                    "return [n.responseStart - n.requestStart, n.domInteractive - n.responseEnd];")
+                    "return [n.responseStart - n.requestStart, n.domInteractive - n.responseEnd,"
+                    " performance.timeOrigin + n.domInteractive];")
                 parts["page_server_s"], parts["page_browser_s"] = nav[0] / 1000, nav[1] / 1000
+                # the same interval timed inside the browser (no WebDriver round trips): click → report DOM
+                in_page = (nav[2] - parts["clicked_at"]) / 1000 if "clicked_at" in parts else float("nan")
             finally:
                 driver.quit()
             with Store.open() as s:
                 a = s.attempt(aid)
             final = a.timings.get("final_wait_s", float("nan"))
-            rows.append((latency, final, a.coverage or 0.0, a.result.data["fluency"].get("answer_s", 0.0)))
+            rows.append((latency, final, a.coverage or 0.0, a.result.data["fluency"].get("answer_s", 0.0), in_page))
             term = terminal_run(engine, mic, args.seconds)
             terminal.append(term)
-            print(f"run {run}: browser stop → report {latency:.2f} s (last chunks sent {parts.get('drain_s', 0):.2f} s, "
+            print(f"run {run}: browser stop → report {latency:.2f} s (in the page {in_page:.2f} s; last chunks sent {parts.get('drain_s', 0):.2f} s, "
                   f"stop request {parts.get('stop_s', 0):.2f} s of which the server {parts.get('server_s', 0):.2f} s, "
                   f"live final wait {final:.2f} s; report page: server {parts.get('page_server_s', 0):.2f} s, "
                   f"browser {parts.get('page_browser_s', 0):.2f} s; "
                   f"coverage {a.coverage:.0%}, {rows[-1][3]:.1f} s answered) · terminal stop → scored {term:.2f} s "
                   f"· load average {os.getloadavg()[0]:.1f}", flush=True)
     print(f"median of {len(rows)} ({args.seconds:.0f} s answers, {args.model}, {os.cpu_count()} cores): "
-          f"browser stop → report {statistics.median(r[0] for r in rows):.2f} s · "
+          f"browser stop → report {statistics.median(r[0] for r in rows):.2f} s "
+          f"(in the page {statistics.median(r[4] for r in rows):.2f} s) · "
           f"live final wait {statistics.median(r[1] for r in rows):.2f} s · "
           f"terminal stop → scored {statistics.median(terminal):.2f} s")
 

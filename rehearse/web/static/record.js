@@ -225,7 +225,7 @@
     if (state !== "recording") return;
     state = "stopping";
     button.disabled = true;
-    window.rehearseStopClicked = performance.now();
+    const clickedAt = Date.now();
     flush();
     release();
     button.textContent = "● Record"; button.classList.remove("on");
@@ -243,7 +243,7 @@
     if (!r.ok) { offerDownload(r.data.error || ("Scoring failed (" + r.status + ").")); return; }
     state = "idle";
     try {  // where the time after stop went (benchmarks/web_latency.py reads it on the report page)
-      sessionStorage.setItem("rehearse-stop", JSON.stringify({ drain_s: (t1 - t0) / 1000,
+      sessionStorage.setItem("rehearse-stop", JSON.stringify({ clicked_at: clickedAt, drain_s: (t1 - t0) / 1000,
         stop_s: (performance.now() - t1) / 1000, server_s: r.data.latency_s }));
     } catch (e) { /* storage off: nothing lost */ }
     const here = card.dataset.here;
