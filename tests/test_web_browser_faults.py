@@ -63,3 +63,48 @@ def test_the_server_stopped_mid_answer_keeps_both_halves(tmp_path):
     with Store.open() as s:
         (a,) = s.attempts()
     assert a.status == "not_scored" and a.audio_path == wav.resolve()
+
+
+def test_a_second_tab_is_told_another_is_recording(tmp_path):
+    with Server(FakeEngine(), tmp_path / "rec") as server:
+        driver = browser(None)
+        try:
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.find_element(By.ID, "record").click()
+            wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
+            first = driver.current_window_handle
+            driver.switch_to.new_window("tab")
+            driver.get(f"{server.url}/practice?q=ddim-vs-ddpm")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the second page")
+            driver.find_element(By.ID, "record").click()
+            wait_for(driver, "return document.getElementById('message').className.includes('error')", 10, "the error")
+            assert message(driver) == "Another tab (or window) is recording an answer right now: stop it there first."
+            assert "Record" in driver.find_element(By.ID, "record").text
+            driver.switch_to.window(first)
+            assert "Recording" in message(driver)  # the first tab goes on
+        finally:
+            driver.quit()
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    ("navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));",
+     "No microphone found: plug one in"),
+    ("navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('busy', 'NotReadableError'));",
+     "The microphone is in use by another program"),
+    ("delete window.AudioWorkletNode;", "This browser cannot hand raw audio to the page (no AudioWorklet)"),
+])
+def test_no_microphone_a_busy_one_or_a_browser_without_raw_audio_is_said(tmp_path, breakage, expected):
+    """What Chromium reports in those cases, put in place by script (this machine has a fake microphone)."""
+    with Server(FakeEngine(), tmp_path / "rec") as server:
+        driver = browser(None)
+        try:
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.execute_script(breakage)
+            driver.find_element(By.ID, "record").click()
+            wait_for(driver, "return document.getElementById('message').className.includes('error')", 10, "the error")
+            assert message(driver).startswith(expected)
+        finally:
+            driver.quit()
+    assert not (tmp_path / "rec").exists() or list((tmp_path / "rec").rglob("*.wav")) == []
