@@ -76,6 +76,15 @@ def _fluency_axes(ax, attempts: Sequence[AttemptRecord], language: str) -> None:
         ax.text(0.5, 0.5, "no timed (spoken) answers yet", ha="center", va="center", transform=ax.transAxes)
 
 
+def _pad_dates(ax, attempts: Sequence[AttemptRecord]) -> None:
+    """Answers all within a day (e.g. the first one) would span years of axis: show the day around them."""
+    from datetime import timedelta
+
+    times = [a.created_at for a in attempts]
+    if times and max(times) - min(times) < timedelta(days=1):
+        ax.set_xlim(min(times) - timedelta(hours=12), max(times) + timedelta(hours=12))
+
+
 def progress_png(progress: Sequence[QuestionProgress], attempts: Sequence[AttemptRecord], *,
                  language: str = "zh") -> bytes:
     """PNG bytes (1000×700): coverage per question over time, and fluency (rate, fillers) over time."""
@@ -83,6 +92,7 @@ def progress_png(progress: Sequence[QuestionProgress], attempts: Sequence[Attemp
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     _coverage_axes(ax1, progress)
     _fluency_axes(ax2, attempts, language)
+    _pad_dates(ax1, [a for p in progress for a in p.attempts])
     fig.autofmt_xdate()
     return _png(fig)
 
@@ -90,6 +100,8 @@ def progress_png(progress: Sequence[QuestionProgress], attempts: Sequence[Attemp
 def coverage_png(p: QuestionProgress) -> bytes:
     """PNG bytes (1000×350): one question's coverage over its attempts."""
     fig = _figure(1)
-    _coverage_axes(fig.subplots(), [p])
+    ax = fig.subplots()
+    _coverage_axes(ax, [p])
+    _pad_dates(ax, p.attempts)
     fig.autofmt_xdate()
     return _png(fig)

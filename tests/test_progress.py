@@ -232,3 +232,20 @@ def test_export_csv_and_json(store):
     assert best["transcript"] == SSGAN_ANSWERS[4] and best["coverage"] == 1.0
     assert best["results"][0]["points"][2]["evidence"]["phrase"] == "我负责"
     assert best["segments"][0]["text"] == SSGAN_ANSWERS[4] and best["fluency"]["timed"] is True
+
+
+def test_answers_within_a_day_are_charted_over_that_day_not_years():
+    """matplotlib spans ±2 years around a single date; the chart of a first answer showed 2025–2029."""
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    from matplotlib.dates import num2date
+
+    from rehearse.plots import _figure, _pad_dates
+
+    at = datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)
+    ax = _figure(1).subplots()
+    ax.plot([at], [50])
+    _pad_dates(ax, [SimpleNamespace(created_at=at)])  # type: ignore[list-item]
+    lo, hi = (num2date(x) for x in ax.get_xlim())
+    assert hi - lo == timedelta(days=1) and lo < at < hi
