@@ -84,7 +84,8 @@ async def chunk(request: Request) -> JSONResponse:
     if kind != "application/octet-stream":
         raise StreamError("send audio chunks as application/octet-stream (16-bit PCM).", 415)
     body = await request.body()
-    return JSONResponse(rec.feed(request.path_params["seq"], body))
+    # in a worker thread: a chunk arriving while the stream is being closed waits there, not in the event loop
+    return JSONResponse(await run_in_threadpool(rec.feed, request.path_params["seq"], body))
 
 
 async def stop_recording(request: Request) -> JSONResponse:
