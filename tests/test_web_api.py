@@ -223,6 +223,15 @@ def test_cross_origin_and_tokenless_requests_are_refused(client, rec_dir):
     assert client.get("/progress", headers={"Origin": "http://evil.example"}).status_code == 403
     site = client.post("/api/recordings", json=body, headers={**token(client), "Sec-Fetch-Site": "cross-site"})
     assert site.status_code == 403
+    # another site may link to the page, but not load a recording (or anything) into its own page
+    link = client.get("/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert link.status_code == 200 and link.headers["cross-origin-resource-policy"] == "same-origin"
+    for dest in ("audio", "image", "script"):
+        r = client.get("/attempts/1/audio", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors",
+                                                     "Sec-Fetch-Dest": dest})
+        assert r.status_code == 403
+    assert client.get("/static/style.css", headers={"Sec-Fetch-Site": "same-site",
+                                                    "Sec-Fetch-Mode": "no-cors"}).status_code == 403
     none = client.post("/api/recordings", json=body)
     assert none.status_code == 403 and "token" in none.json()["error"]
     wrong = client.post("/api/recordings", json=body, headers={"X-Rehearse-Token": "guess"})

@@ -111,6 +111,7 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 headers += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                             (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
+                            (b"cross-origin-resource-policy", b"same-origin"),
                             (b"cache-control", cache)]
                 message = {**message, "headers": headers}
             await send(message)

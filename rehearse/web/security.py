@@ -6,9 +6,11 @@
   whose name later resolves to 127.0.0.1 still sends ``Host: evil.example``.
   Bound to all interfaces (``--host 0.0.0.0``), any IP literal is accepted as
   well (a rebinding attack needs a domain name), plus the machine's host name.
-* **Origin**: a request carrying an ``Origin`` (or, for state-changing
-  methods, a ``Sec-Fetch-Site: cross-site``) that is not the server's own is
-  refused with 403: other pages the user has open cannot post to it or read it.
+* **Origin**: a request carrying an ``Origin`` that is not the server's own,
+  or marked ``Sec-Fetch-Site: cross-site``/``same-site`` (except a plain link
+  followed to a page), is refused with 403: other pages the user has open
+  cannot post to it, read it, or embed a recording (responses also carry
+  ``Cross-Origin-Resource-Policy: same-origin``, see :mod:`rehearse.web.app`).
 * **Token**: every state-changing request (anything but GET/HEAD) must carry
   the per-session token in the ``X-Rehearse-Token`` header. The token is
   random per server run and is only written into the server's own pages.
@@ -145,10 +147,13 @@ class GuardMiddleware:
         if origin is not None and not self.guard.origin_ok(origin, host):
             await _refuse(send, 403, "cross-origin request refused: only this server's own pages may call it")
             return
+        site = h.get("sec-fetch-site", "same-origin")
+        if site not in ("same-origin", "none") and (method not in SAFE_METHODS or h.get("sec-fetch-mode") != "navigate"):
+            # another site may link to the page (a navigation), never load from it: an <audio> on a foreign
+            # page sends no Origin, but would play a recording and learn its length
+            await _refuse(send, 403, "cross-site request refused")
+            return
         if method not in SAFE_METHODS:
-            if h.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-                await _refuse(send, 403, "cross-site request refused")
-                return
             if not self.guard.token_ok(h.get(TOKEN_HEADER)):
                 await _refuse(send, 403, "missing or wrong session token: reload the page "
                                          "(the server was restarted, or this is not its page)")
