@@ -117,6 +117,13 @@ def test_corrections_from_the_report_are_stored_like_rehearse_correct(client, fa
     span = client.post(f"/api/attempts/{aid}/corrections", json={"point_id": "consistency", "said": True,
                                                                 "span": "完全没说过的话"}, headers=token(client))
     assert span.status_code == 400 and "is not in attempt" in span.json()["error"]
+    # words selected in the transcript: stored with the verdict and learned for the next answer
+    taught = client.post(f"/api/attempts/{aid}/corrections", json={"point_id": "consistency", "said": True,
+                                                                  "span": "滑动平均"}, headers=token(client))
+    assert taught.status_code == 200 and taught.json()["learned"] is True
+    from rehearse import learned
+
+    assert "滑动平均" in learned.load().get("moco", {}).get("consistency", [])
 
 
 def test_pages_render(client, fake):
