@@ -144,7 +144,7 @@ class Recognition:
 #: 60-minute file in one call peaked near 4 GB. In pieces the peak stays flat
 #: (``benchmarks/long_audio_memory.py``). As in a whole-file decode, only the
 #: first piece with speech is prompted.
-PIECE_S = 300.0
+PIECE_S = 120.0
 
 
 def shift_segment(seg: Segment, dt: float) -> Segment:
