@@ -9,11 +9,14 @@ user-facing failure is an :class:`~rehearse.errors.AudioError`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import stat
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -169,15 +172,39 @@ def load_audio(path: str | os.PathLike[str]) -> np.ndarray:
     """
     p, kind = _checked(path)
     try:
-        snd = sf.SoundFile(str(p))
+        with _decoder_chatter_silenced():
+            snd = sf.SoundFile(str(p))
     except sf.SoundFileError:
         audio = _load_with_av(p, kind)
     else:
-        with snd:
+        with snd, _decoder_chatter_silenced():
             audio = _load_with_soundfile(snd, p)
     if audio.size == 0:
         raise AudioError(f"{p} contains no audio (zero samples); record the answer again.")
     return _finite(audio)
+
+
+@contextlib.contextmanager
+def _decoder_chatter_silenced() -> Iterator[None]:
+    """Keep C decoders quiet while they read: libmpg123 inside libsndfile writes
+    "part2_3_length too large" and "Trying to resync" straight to file
+    descriptor 2, even for MP3 files libsndfile wrote itself. What it could not
+    decode is simply missing from the audio, as with any damaged recording."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (captured, embedded)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _load_with_soundfile(snd: sf.SoundFile, p: Path) -> np.ndarray:

@@ -58,13 +58,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rehearse.audio import SAMPLE_RATE
-from rehearse.transcribe import Recognition, recognise
+from rehearse.transcribe import Recognition, merge_recognitions, recognise, shift_segment
 from rehearse.transcript import (
     Engine,
-    Segment,
     TranscribeOptions,
     Transcript,
-    join_texts,
 )
 from rehearse.vad import speech_regions
 
@@ -104,20 +102,6 @@ class LiveResult:
     def rtf(self) -> float:
         """Transcription compute time per second of audio."""
         return self.compute_s / self.transcript.duration if self.transcript.duration else 0.0
-
-
-def _shift(seg: Segment, dt: float) -> Segment:
-    return replace(seg, start=seg.start + dt, end=seg.end + dt,
-                   words=tuple(replace(w, start=w.start + dt, end=w.end + dt) for w in seg.words))
-
-
-def merge(results: list[ChunkResult], options: TranscribeOptions, duration: float, engine: Engine) -> Transcript:
-    """Join chunk transcripts (already shifted) into one."""
-    segs = tuple(s for r in results for s in r.recognition.transcript.segments)
-    dropped = tuple(s for r in results for s in r.recognition.transcript.dropped)
-    return Transcript(text=join_texts([s.text for s in segs], options.language), segments=segs,
-                      language=options.language, duration=duration, engine=engine.name,
-                      model=engine.model_name, dropped=dropped)
 
 
 def find_cut(audio: np.ndarray, *, pause_s: float = PAUSE_S, min_cut_s: float = 2.0,
@@ -289,8 +273,8 @@ class LiveTranscriber:
             raise self.error
         results = sorted(self._results, key=lambda r: r.index)
         duration = self._total / SAMPLE_RATE
-        speech = tuple(r for c in results for r in c.recognition.speech)
-        return LiveResult(merge(results, self.options, duration, self.engine), speech, tuple(results),
+        merged = merge_recognitions([(0.0, r.recognition) for r in results], self.options, duration, self.engine)
+        return LiveResult(merged.transcript, merged.speech, tuple(results),
                           time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
                           self._spec_used)
 
@@ -323,8 +307,8 @@ class LiveTranscriber:
             self._prompt_index = index
         dt = start / SAMPLE_RATE
         t = rec.transcript
-        shifted = replace(t, segments=tuple(_shift(s, dt) for s in t.segments),
-                          dropped=tuple(_shift(s, dt) for s in t.dropped))
+        shifted = replace(t, segments=tuple(shift_segment(s, dt) for s in t.segments),
+                          dropped=tuple(shift_segment(s, dt) for s in t.dropped))
         compute = time.perf_counter() - t1
         self._compute_s += compute
         return ChunkResult(index, dt, dt + len(audio) / SAMPLE_RATE,

@@ -138,15 +138,73 @@ class Recognition:
         return self.transcript.has_speech
 
 
+#: Recordings longer than ``PIECE_S * 1.2`` are transcribed in pieces of about
+#: ``PIECE_S``, cut in the middle of a pause: faster-whisper computes the
+#: features of its whole input at once (about 55 MB per minute of audio), so a
+#: 60-minute file in one call peaked near 4 GB. In pieces the peak stays flat
+#: (``benchmarks/long_audio_memory.py``). As in a whole-file decode, only the
+#: first piece with speech is prompted.
+PIECE_S = 120.0
+
+
+def shift_segment(seg: Segment, dt: float) -> Segment:
+    """``seg`` (and its words) moved ``dt`` seconds later on the timeline."""
+    return replace(seg, start=seg.start + dt, end=seg.end + dt,
+                   words=tuple(replace(w, start=w.start + dt, end=w.end + dt) for w in seg.words))
+
+
+def merge_recognitions(parts: list[tuple[float, Recognition]], options: TranscribeOptions, duration: float,
+                       engine: Engine) -> Recognition:
+    """Join recognitions of consecutive stretches (each with its start time) into one on the whole timeline."""
+    segs = tuple(shift_segment(s, dt) for dt, r in parts for s in r.transcript.segments)
+    dropped = tuple(shift_segment(s, dt) for dt, r in parts for s in r.transcript.dropped)
+    speech = tuple((a + dt, b + dt) for dt, r in parts for a, b in r.speech)
+    t = Transcript(text=join_texts([s.text for s in segs], options.language), segments=segs,
+                   language=options.language, duration=duration, engine=engine.name,
+                   model=engine.model_name, dropped=dropped)
+    return Recognition(t, speech)
+
+
+def piece_bounds(regions: list[tuple[float, float]], duration: float, piece_s: float | None = None
+                 ) -> list[tuple[float, float]]:
+    """Cut ``duration`` seconds into stretches of at most about ``piece_s``, each cut in the middle of a pause.
+
+    The latest pause that ends a piece of at least half ``piece_s`` wins; with
+    none (a long stretch of unbroken speech), the piece is cut at ``piece_s``.
+    """
+    piece_s = piece_s or PIECE_S
+    gaps = [(a[1] + b[0]) / 2 for a, b in zip(regions, regions[1:])]
+    bounds, start = [], 0.0
+    while duration - start > piece_s * 1.2:
+        inside = [g for g in gaps if start + piece_s / 2 <= g <= start + piece_s]
+        cut = inside[-1] if inside else start + piece_s
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, duration))
+    return bounds
+
+
 def recognise(audio: np.ndarray, engine: Engine, options: TranscribeOptions) -> Recognition:
-    """Transcribe 16 kHz mono audio with all the guards applied."""
+    """Transcribe 16 kHz mono audio with all the guards applied (long audio in pieces, see :data:`PIECE_S`)."""
     duration = len(audio) / SAMPLE_RATE
     empty = Transcript(text="", segments=(), language=options.language, duration=duration,
                        engine=engine.name, model=engine.model_name)
     if audio.size == 0 or is_silent(audio):
         return Recognition(empty, ())
-    regions = tuple(speech_regions(audio))
+    regions = speech_regions(audio)
     if not regions:
         return Recognition(empty, ())
-    raw = engine.transcribe(audio, options)
-    return Recognition(clean(raw, options), regions)
+    bounds = piece_bounds(regions, duration)
+    if len(bounds) == 1:
+        return Recognition(clean(engine.transcribe(audio, options), options), tuple(regions))
+    parts: list[tuple[float, Recognition]] = []
+    prompted = False
+    for a, b in bounds:
+        inside = tuple((max(s, a) - a, min(e, b) - a) for s, e in regions if e > a and s < b)
+        if not inside:
+            continue
+        opts = replace(options, initial_prompt="") if prompted else options
+        prompted = True
+        piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
+        parts.append((a, Recognition(clean(engine.transcribe(piece, opts), opts), inside)))
+    return merge_recognitions(parts, options, duration, engine)

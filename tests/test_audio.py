@@ -97,6 +97,25 @@ def test_mp3_loads(tmp_path: Path) -> None:
     assert audio_info(path).format == "mp3"
 
 
+def test_mp3_decoder_chatter_stays_off_the_terminal(tmp_path: Path) -> None:
+    """libmpg123 writes errors to fd 2 even for MP3s libsndfile wrote itself, and more for damaged frames."""
+    import subprocess
+
+    speech = load_audio(Path(__file__).parent / "data" / "speech" / "real" / "jfk.flac")
+    good = tmp_path / "good.mp3"
+    sf.write(str(good), speech, SAMPLE_RATE, format="MP3")
+    data = bytearray(good.read_bytes())
+    data[5000:5400] = bytes(400)  # a run of damaged frames
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(bytes(data))
+    code = ("import sys; from rehearse.audio import load_audio; "
+            "print(len(load_audio(sys.argv[1])))")
+    for path in (good, bad):
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+        assert out.stderr == "", out.stderr
+        assert abs(int(out.stdout) - len(speech)) < 0.05 * len(speech)
+
+
 def test_m4a_loads_through_pyav(tmp_path: Path) -> None:
     path = tmp_path / "answer.m4a"
     _encode_with_av(path, "aac", layout="stereo")
