@@ -46,7 +46,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
-	$(BIN)/python benchmarks/scoring_eval.py --audio --bias
+	$(BIN)/python benchmarks/scoring_eval.py --audio --bias --skip-missing
 	$(BIN)/python benchmarks/meaning_speed.py
 
 clean:
