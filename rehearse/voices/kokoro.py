@@ -86,6 +86,9 @@ class KokoroEngine:
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads, opts.inter_op_num_threads = self.threads, 1
                 opts.log_severity_level = 3
+                # no busy-waiting threads: the CPU is shared with live transcription (and, measured on a
+                # loaded 2-core machine, spinning made synthesis slower, not faster)
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(str(self.folder / MODEL), sess_options=opts,
                                                providers=["CPUExecutionProvider"])
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
