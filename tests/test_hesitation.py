@@ -63,3 +63,38 @@ def test_the_transcript_labels_each_event_and_adds_fillers_the_sound_missed():
     h = measure_hesitation(np.zeros(16000 * 4, np.float32), tr, answer_s=60.0)
     assert h.count == 2 and h.acoustic == 0 and h.transcript_fillers == 2 and h.per_min == 2.0
     assert h.to_dict()["events"][0] == [0.6, 0.9, "transcript", "filler"]
+
+
+def test_filled_pauses_are_stored_per_attempt_and_shown_in_the_report_and_progress(tmp_path):
+    import io
+    import sqlite3
+
+    import soundfile as sf
+    from rich.console import Console
+
+    from rehearse.assess import assess_transcript
+    from rehearse.progress import fluency_trends
+    from rehearse.report import render_assessment
+    from rehearse.rubric import load_library
+    from rehearse.store import Store
+
+    name, lang, audio = next(c for c in real_clips() if c[0].startswith("aishell"))
+    clip = with_filled_pauses(name, lang, audio, seed=7, count=2)
+    wav = tmp_path / "answer.wav"
+    sf.write(str(wav), clip.audio, 16000)
+    q = next(q for q in load_library().questions if q.language == "zh")
+    t = Transcript(text="我们用对比学习", segments=(Segment(0.3, clip.seconds - 0.3, "我们用对比学习"),),
+                   language="zh", duration=clip.seconds, engine="faster-whisper", model="base")
+    a = assess_transcript(q, t, ((0.3, clip.seconds - 0.3),), audio_path=wav)
+    f = a.fluency
+    assert f.filled_pauses and f.filled_pauses == len(f.filled_pause_times)
+    assert f.filled_pauses_per_min == pytest.approx(f.filled_pauses * 60 / f.answer_s, abs=0.01)
+    with Store.open(tmp_path / "history.db") as s:
+        s.save_attempt(a, question=q, audio_path=wav)
+        trends = fluency_trends(s.attempts())
+    rows = sqlite3.connect(tmp_path / "history.db").execute("SELECT start_s, end_s, source FROM filled_pauses").fetchall()
+    assert [list(r) for r in rows] == [e[:3] for e in f.filled_pause_times]
+    assert trends["filled_pauses_per_min"] == [f.filled_pauses_per_min]
+    console = Console(file=io.StringIO(), width=120)
+    render_assessment(a, console)
+    assert f"filled pauses (from the audio) {f.filled_pauses} = " in console.file.getvalue()
