@@ -2,6 +2,7 @@
 
     python benchmarks/tts_intelligibility.py                 # every shipped question + the English set
     python benchmarks/tts_intelligibility.py --limit 5 -v    # a quick look, one line per question
+    python benchmarks/tts_intelligibility.py --engine espeak-ng --set English
 
 Every shipped question (prompts/*.yaml, all Mandarin, many with English terms) is synthesised by Kokoro
 (the engine practice uses here) and, to show why it is never used for Mandarin, by espeak-ng's ``cmn``
@@ -69,6 +70,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions of each set")
     ap.add_argument("--voice", default=None, help="Kokoro voice (default jm_kumo)")
+    ap.add_argument("--engine", action="append", choices=("kokoro", "espeak-ng"),
+                    help="only this engine (repeatable; default both)")
+    ap.add_argument("--set", action="append", choices=("Mandarin", "English"), dest="sets",
+                    help="only this set (repeatable; default both)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     zh = [(q.question, q.language) for q in load_library().questions if q.language == "zh"]
@@ -81,6 +86,8 @@ def main() -> None:
     rows = []
     for label, engine, voice, items in (("Mandarin", "kokoro", args.voice, zh), ("Mandarin", "espeak-ng", "cmn", zh),
                                         ("English", "kokoro", args.voice, en), ("English", "espeak-ng", None, en)):
+        if (args.engine and engine not in args.engine) or (args.sets and label not in args.sets):
+            continue
         cers, synth_s, audio_s = measure(engine, voice, items, whisper, args.verbose)
         extra = ""
         if label == "Mandarin":

@@ -122,6 +122,10 @@ def models_list() -> None:
         out.print("no models installed; run 'rehearse models install base'")
     for name, path in found:
         out.print(f"  {name:<10} {path}")
+    from rehearse.voices.weights import kokoro_dir, kokoro_is_intact
+
+    if kokoro_is_intact(kokoro_dir()):
+        out.print(f"  {'kokoro':<10} {kokoro_dir()} (the voice that reads questions aloud)")
 
 
 @models_app.command("check")
