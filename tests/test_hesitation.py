@@ -16,6 +16,7 @@ def clips():
     return evaluation_set("test", variants=1)
 
 
+@pytest.mark.slow
 def test_inserted_filled_pauses_are_found_and_fluent_speech_raises_few_alarms(clips):
     tp = fp = fn = 0
     fluent_fp, fluent_s = 0, 0.0
