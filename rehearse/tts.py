@@ -129,6 +129,10 @@ def choose_engine(name: str | None = None, lang: str | None = None) -> TTSEngine
         if name not in _REGISTRY:
             raise TTSError(f"Unknown text-to-speech engine '{name}' (known: {', '.join(_REGISTRY)}).")
         engine = _REGISTRY[name]()
+        if engine is None and name == "kokoro":
+            from rehearse.voices.weights import missing_error
+
+            raise missing_error()  # not installed, or damaged: says which, and how to repair it
         if engine is None:
             usable = ", ".join(e.name for e in available_engines()) or "none"
             raise TTSError(f"Text-to-speech engine '{name}' is not available here (available: {usable}).")
@@ -142,6 +146,11 @@ def choose_engine(name: str | None = None, lang: str | None = None) -> TTSEngine
 def no_voice_notice(lang: str) -> str:
     """The one line shown when nothing here reads ``lang`` aloud."""
     if lang == "zh":
+        from rehearse.voices.weights import STAMP, kokoro_dir
+
+        if (kokoro_dir() / STAMP).is_file():
+            return (f"No Mandarin voice here: the Kokoro voice in {kokoro_dir()} is damaged (repair it with "
+                    "'rehearse models install kokoro'); Mandarin questions are shown, not read aloud.")
         return ("No Mandarin voice here (install Kokoro with 'make setup' or 'rehearse models install kokoro'; "
                 "espeak-ng's Mandarin is unintelligible): Mandarin questions are shown, not read aloud.")
     return ("No text-to-speech engine for English here (install espeak-ng, or 'rehearse models install kokoro'): "

@@ -82,7 +82,9 @@ def test_a_damaged_or_missing_voice_file_is_one_line(models, tmp_path):
     with pytest.raises(ModelNotFoundError, match="damaged"):
         KokoroEngine(folder).load()
     r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "--engine", "kokoro", "-o", str(tmp_path / "q.wav")])
-    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert r.exit_code == 2 and "damaged" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "-o", str(tmp_path / "q.wav")])
+    assert r.exit_code == 2 and "damaged" in r.stderr and "models install kokoro" in r.stderr
     shutil.rmtree(folder)
     r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "-o", str(tmp_path / "q.wav")])
     assert r.exit_code == 2 and "Mandarin" in r.stderr and "models install kokoro" in r.stderr
