@@ -135,7 +135,7 @@ def test_unknown_engines_are_one_line(registry):
     with pytest.raises(TTSError, match="Unknown text-to-speech engine"):
         choose_engine("festival")
     with pytest.raises(TTSError, match="not available here"):
-        choose_engine("kokoro")
+        choose_engine("say")
     with pytest.raises(TTSError, match="cannot read Mandarin"):
         choose_engine("espeak-ng", "zh")
 
