@@ -3,19 +3,22 @@
     python benchmarks/tts_intelligibility.py                 # every shipped question + the English set
     python benchmarks/tts_intelligibility.py --limit 5 -v    # a quick look, one line per question
     python benchmarks/tts_intelligibility.py --engine espeak-ng --set English
+    python benchmarks/tts_intelligibility.py --from-log run.txt   # summarise the lines of a -v run
 
 Every shipped question (prompts/*.yaml, all Mandarin, many with English terms) is synthesised by Kokoro
 (the engine practice uses here) and, to show why it is never used for Mandarin, by espeak-ng's ``cmn``
 voice; a small set of English interview questions is synthesised by Kokoro and espeak-ng ``en-us``.
 Each clip is transcribed by Whisper base (beam 5, the language forced, **no** hotwords: the recogniser
 gets no hint of the expected words) and scored by CER against the question text (punctuation, case,
-spacing and script ignored). Speed is the real-time factor: synthesis seconds / audio seconds (lower is
+spacing and script ignored), and by syllable error rate on toneless pinyin (SER: the same without the
+homophones Whisper's language model picks, 模态 heard as 摩太). Speed is the real-time factor: synthesis seconds / audio seconds (lower is
 faster). Synthesis is timed cold: no cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -45,12 +48,59 @@ ENGLISH = [
 ]
 
 
+def syllables(text: str) -> list[str]:
+    """Toneless pinyin for each Han character, lower-case letters and digits for the rest (normalised text)."""
+    from pypinyin import lazy_pinyin
+
+    from rehearse.normalize import normalize, to_simplified
+
+    out: list[str] = []
+    for run in re.findall(r"[\u3400-\u9fff]+|[a-z0-9]", to_simplified(normalize(text))):
+        out += lazy_pinyin(run) if "\u3400" <= run[0] <= "\u9fff" else [run]
+    return out
+
+
+def ser(reference: str, heard: str) -> float:
+    """Syllable error rate on toneless pinyin: CER without the homophones Whisper's language model picks
+    (模态 heard as 摩太, 哪些 as 那些), so it measures what the voice said rather than what the recogniser
+    guessed it meant."""
+    from rapidfuzz.distance import Levenshtein
+
+    ref, hyp = syllables(reference), syllables(heard)
+    return min(1.0, Levenshtein.distance(ref, hyp) / max(len(ref), 1))
+
+
+def from_log(path: Path) -> None:
+    """Summarise the per-question lines of an earlier ``-v`` run (engine, CER, text -> heard)."""
+    rows: dict[str, list[tuple[float, float, bool]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\s+(kokoro|espeak-ng)\s+([0-9.]+)\s+(.*?)\s+->\s+(.*)$", line)
+        if not m:
+            continue
+        engine, text, heard = m.group(1), m.group(3), m.group(4)
+        zh = bool(re.search(r"[\u3400-\u9fff]", text))
+        rows.setdefault(f"{'Mandarin' if zh else 'English'} {engine}", []).append(
+            (min(1.0, cer(text, heard)), ser(text, heard), bool(re.search(r"[A-Za-z]", text)) and zh))
+    for key, vals in rows.items():
+        cers = [c for c, _, _ in vals]
+        sers = [s for _, s, _ in vals]
+        mixed = [c for c, _, m in vals if m]
+        plain = [c for c, _, m in vals if not m]
+        print(f"{key:20} n={len(vals):2}  mean CER {statistics.mean(cers):.3f}  median {statistics.median(cers):.3f}  "
+              f"toneless-pinyin SER {statistics.mean(sers):.3f}" +
+              (f"  plain {statistics.mean(plain):.3f} (n={len(plain)}) with English terms "
+               f"{statistics.mean(mixed):.3f} (n={len(mixed)})" if key.startswith("Mandarin") and mixed and plain
+               else ""))
+
+
 def measure(engine_name: str, voice: str | None, items: list[tuple[str, str]], whisper: FasterWhisperEngine,
-            verbose: bool) -> tuple[list[float], float, float]:
-    """CER per item, total synthesis seconds, total audio seconds."""
+            verbose: bool) -> tuple[list[float], list[float], float, float]:
+    """CER and toneless-pinyin SER per item, total synthesis seconds, total audio seconds."""
     engine = choose_engine(engine_name)
     assert engine is not None
-    cers, synth_s, audio_s = [], 0.0, 0.0
+    cers: list[float] = []
+    sers: list[float] = []
+    synth_s, audio_s = 0.0, 0.0
     with tempfile.TemporaryDirectory() as d:
         for n, (text, lang) in enumerate(items):
             path = Path(d) / f"{n}.wav"
@@ -61,9 +111,10 @@ def measure(engine_name: str, voice: str | None, items: list[tuple[str, str]], w
             audio_s += len(audio) / 16000
             heard = recognise(audio, whisper, TranscribeOptions(language=lang, beam_size=5)).transcript.text
             cers.append(min(1.0, cer(text, heard)))
+            sers.append(ser(text, heard))
             if verbose:
                 print(f"  {engine_name:9} {cers[-1]:.2f}  {text}  ->  {heard}", flush=True)
-    return cers, synth_s, audio_s
+    return cers, sers, synth_s, audio_s
 
 
 def main() -> None:
@@ -75,12 +126,16 @@ def main() -> None:
     ap.add_argument("--set", action="append", choices=("Mandarin", "English"), dest="sets",
                     help="only this set (repeatable; default both)")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--from-log", type=Path, help="only summarise the lines of an earlier -v run")
     args = ap.parse_args()
+    if args.from_log:
+        from_log(args.from_log)
+        return
     zh = [(q.question, q.language) for q in load_library().questions if q.language == "zh"]
     en = [(t, "en") for t in ENGLISH]
     if args.limit:
         zh, en = zh[:args.limit], en[:args.limit]
-    mixed = [bool(__import__("re").search(r"[A-Za-z]", t)) for t, _ in zh]
+    mixed = [bool(re.search(r"[A-Za-z]", t)) for t, _ in zh]
     whisper = FasterWhisperEngine("base", cpu_threads=2)
     whisper.load()
     rows = []
@@ -88,7 +143,7 @@ def main() -> None:
                                         ("English", "kokoro", args.voice, en), ("English", "espeak-ng", None, en)):
         if (args.engine and engine not in args.engine) or (args.sets and label not in args.sets):
             continue
-        cers, synth_s, audio_s = measure(engine, voice, items, whisper, args.verbose)
+        cers, sers, synth_s, audio_s = measure(engine, voice, items, whisper, args.verbose)
         extra = ""
         if label == "Mandarin":
             with_en = [c for c, m in zip(cers, mixed) if m]
@@ -96,7 +151,7 @@ def main() -> None:
             extra = (f"  plain {statistics.mean(plain):.3f} (n={len(plain)})" if plain else "") + \
                     (f"  with English terms {statistics.mean(with_en):.3f} (n={len(with_en)})" if with_en else "")
         rows.append(f"{label:9} {engine + (' ' + voice if voice else ''):14} n={len(items):2}  mean CER "
-                    f"{statistics.mean(cers):.3f}  median {statistics.median(cers):.3f}  "
+                    f"{statistics.mean(cers):.3f}  median {statistics.median(cers):.3f}  SER {statistics.mean(sers):.3f}  "
                     f"RTF {synth_s / max(audio_s, 1e-9):.2f}{extra}")
         print(rows[-1], flush=True)
     print("\nsummary (Whisper base, beam 5, no hotwords; RTF = synthesis s / audio s, 2 threads):")
