@@ -125,7 +125,7 @@ def models_list() -> None:
     from rehearse.voices.weights import kokoro_dir, kokoro_is_intact
 
     if kokoro_is_intact(kokoro_dir()):
-        out.print(f"  {'kokoro':<10} {kokoro_dir()} (the voice that reads questions aloud)")
+        out.print(f"  {'kokoro':<10} {kokoro_dir()} (voice)")
 
 
 @models_app.command("check")
