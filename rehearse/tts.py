@@ -146,8 +146,11 @@ def choose_engine(name: str | None = None, lang: str | None = None) -> TTSEngine
 def no_voice_notice(lang: str) -> str:
     """The one line shown when nothing here reads ``lang`` aloud."""
     if lang == "zh":
-        from rehearse.voices.weights import STAMP, kokoro_dir
+        from rehearse.voices.weights import STAMP, kokoro_dir, kokoro_is_intact
 
+        if kokoro_is_intact():
+            return ("No Mandarin voice here: the Kokoro voice is installed but onnxruntime does not import "
+                    "(pip install onnxruntime); Mandarin questions are shown, not read aloud.")
         if (kokoro_dir() / STAMP).is_file():
             return (f"No Mandarin voice here: the Kokoro voice in {kokoro_dir()} is damaged (repair it with "
                     "'rehearse models install kokoro'); Mandarin questions are shown, not read aloud.")
@@ -238,13 +241,11 @@ class Speaker:
 
     def synthesize_to_file(self, text: str, lang: str, path: str | os.PathLike[str]) -> Path:
         """Write the spoken ``text`` to ``path`` (WAV); raises :class:`TTSError` when it cannot."""
-        import shutil as _sh
-
         src = self.audio_for(text, lang)
         p = Path(path)
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
-            _sh.copyfile(src, p)
+            shutil.copyfile(src, p)
         except OSError as exc:
             raise TTSError(f"cannot write {p}: {exc.strerror or exc}") from None
         return p
