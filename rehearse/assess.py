@@ -124,10 +124,28 @@ def assess_transcript(question: Question, transcript: Transcript,
     t0 = time.perf_counter()
     sc = (judge or get_judge()).judge(question, transcript)
     fl = measure(transcript, speech, target_seconds=question.target_seconds)
+    if audio_path is not None and fl.timed:
+        fl = with_filled_pauses(fl, audio_path, transcript)
     timings = dict(timings or {})
     timings["score_s"] = time.perf_counter() - t0
     return Assessment(question=question, transcript=transcript, score=sc, fluency=fl,
                       audio_path=audio_path, timings=timings, speech=tuple(speech or ()))
+
+
+def with_filled_pauses(fl: Fluency, audio_path: Path, transcript: Transcript) -> Fluency:
+    """``fl`` with the filled pauses measured from the recording (unchanged when it cannot be read)."""
+    from dataclasses import replace
+
+    from rehearse.errors import AudioError
+    from rehearse.hesitation import measure_hesitation
+
+    try:
+        audio = load_audio(audio_path)
+    except AudioError:
+        return fl
+    h = measure_hesitation(audio, transcript, fl.answer_s)
+    return replace(fl, filled_pauses=h.count, filled_pauses_per_min=h.per_min,
+                   filled_pause_times=[[e.start, e.end, e.source, e.covered_by] for e in h.events])
 
 
 def assess_text(question: Question, text: str, judge: Judge | None = None) -> Assessment:

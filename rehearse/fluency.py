@@ -24,7 +24,11 @@ Definitions (also in the README, section "History and progress"):
   in a row, directly or across a pause mark (restarts such as "我们，我们用");
   single Han characters are not counted (reduplication like 看看 is normal
   Mandarin) and neither are the fillers above;
-* **length vs target** — answer time / the question's ``target_seconds``.
+* **length vs target** — answer time / the question's ``target_seconds``;
+* **filled pauses** (``filled_pauses_per_min``) — measured from the sound by :mod:`rehearse.hesitation`
+  (held voiced stretches ≥ 0.2 s with flat pitch and a stable spectrum) together with the filler words
+  the transcript has, per minute of answer time, with timestamps; set by :func:`rehearse.assess.assess_transcript`
+  when the recording is at hand.
 
 Reference bands (:data:`BANDS`) are shown next to the figures.
 """
@@ -266,6 +270,12 @@ class Fluency:
     repetitions: int = 0
     repeated: dict[str, int] = field(default_factory=dict)
     length_ratio: float | None = None
+    #: filled pauses measured from the audio and the transcript (rehearse.hesitation); None when not measured
+    #: (typed answers, attempts stored before rehearse measured them)
+    filled_pauses: int | None = None
+    filled_pauses_per_min: float | None = None
+    #: [start s, end s, source (acoustic | transcript), covered_by (filler | none | word)] for each
+    filled_pause_times: list[list[Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain dict of every figure (JSON-ready)."""

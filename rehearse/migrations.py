@@ -102,11 +102,25 @@ _M003 = (
     "CREATE INDEX corrections_by_attempt ON corrections(attempt_id, point_id)",
 )
 
+_M004 = (
+    # filled pauses measured from the audio (rehearse.hesitation), one row each, beside the result they belong to;
+    # the per-minute figure is in results.fluency (filled_pauses_per_min)
+    """CREATE TABLE filled_pauses (
+        result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('acoustic', 'transcript')),
+        covered_by TEXT NOT NULL CHECK (covered_by IN ('filler', 'none', 'word'))
+    )""",
+    "CREATE INDEX filled_pauses_by_result ON filled_pauses(result_id)",
+)
+
 #: (name, function) in the order they are applied.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("m001_initial", _sql(_M001)),
     ("m002_point_results", _sql(_M002)),
     ("m003_corrections", _sql(_M003)),
+    ("m004_filled_pauses", _sql(_M004)),
 )
 
 

@@ -59,3 +59,13 @@ def shipped_bank_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return _PACKAGE.parent / "prompts"
+
+
+def speech_cache_dir() -> Path:
+    """Where questions read aloud are cached: ``$REHEARSE_HOME/cache/speech`` when REHEARSE_HOME is set (so a
+    test or a second profile keeps its own), else the per-user cache dir + ``/speech``."""
+    if os.environ.get("REHEARSE_HOME"):
+        return home_dir() / "cache" / "speech"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("rehearse")) / "speech"

@@ -169,6 +169,7 @@ class Session:
         self.source_factory = source_factory or self._mic
         self.summary = Summary(None)
         self._device: InputDevice | None = None
+        self._questions: list[Question] = []
 
     def _mic(self) -> Source:
         if self._device is None:
@@ -181,6 +182,8 @@ class Session:
             self.console.print("No questions to practise.")
             return self.summary
         self.source_factory()  # a missing or busy device fails before anything else
+        self._questions = list(questions)
+        self._prefetch(0)  # the first question is made while the session starts
         self.summary.session_id = self.store.start_session("practice")
         try:
             i = 0
@@ -201,6 +204,8 @@ class Session:
             self.summary.interrupted = True
         finally:
             self.store.end_session(self.summary.session_id)
+            if self.speaker is not None:
+                self.speaker.close()
         self.console.print()
         self.console.print(summary_table(self.summary))
         scored = [o.assessment.score.coverage for o in self.summary.outcomes if o.assessment and o.status == "scored"]
@@ -208,6 +213,11 @@ class Session:
             self.console.print(f"mean coverage {sum(scored) / len(scored):.0%} over {len(scored)} scored "
                                f"attempt{'s' if len(scored) != 1 else ''}")
         return self.summary
+
+    def _prefetch(self, i: int) -> None:
+        """Start reading question ``i`` (0-based) into the speech cache in the background."""
+        if self.speaker is not None and 0 <= i < len(self._questions):
+            self.speaker.prefetch(self._questions[i].question, self._questions[i].language)
 
     def ask_next(self, has_next: bool) -> str:
         """retry / next / quit, or correct a verdict."""
@@ -255,11 +265,11 @@ class Session:
     def _attempt(self, q: Question, index: int, total: int, live: LiveTranscriber) -> Outcome:
         self.console.print(question_panel(q, index, total))
         if self.speaker is not None:
-            if self.speaker.available:
-                self.speaker.speak(q.question, q.language)
-            if self.speaker.notice:
-                self.console.print(Text(self.speaker.notice, style="dim"))
-                self.speaker = None  # one notice, then show-only
+            self.speaker.speak(q.question, q.language)
+            notice = self.speaker.take_notice()  # a language with no voice: said once, then shown only
+            if notice:
+                self.console.print(Text(notice, style="dim"))
+        self._prefetch(index)  # the next question is synthesised while this one is answered
         live.wait_loaded()
         path = recording_path(self.options.recordings or recordings_dir(), q.bank, q.id)
         recorder = Recorder(path, self.source_factory(), max_seconds=self.options.max_seconds,

@@ -19,7 +19,7 @@ from rehearse.store import AttemptRecord
 TREND_WINDOW = 5          # attempts the trend is fitted over
 TREND_STEP = 0.03         # coverage change per attempt that counts as a trend
 FLUENCY_METRICS = ("speech_rate", "en_per_min", "fillers_per_min", "longest_pause_s", "pauses",
-                   "time_to_first_word_s", "repetitions")
+                   "time_to_first_word_s", "repetitions", "filled_pauses_per_min")
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 

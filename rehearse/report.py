@@ -182,10 +182,25 @@ def render_fluency(f: Fluency, console: Console, *, language: str = "zh",
     line = Text(f"  fillers  {f.filler_count} ({fillers}) = {f.fillers_per_min:.1f}/min")
     line.append_text(_band_note(f, language, "fillers_per_min", baseline, "fillers_per_min", "{:.1f}"))
     console.print(line)
+    if f.filled_pauses is not None:
+        console.print(filled_pause_line(f))
     console.print(f"  pauses   {f.pauses} ≥ 0.25 s · {f.long_pauses} long ≥ 1 s · longest {f.longest_pause_s:.1f} s")
     if f.repetitions:
         reps = ", ".join(f"{k}×{v}" for k, v in f.repeated.items())
         console.print(f"  repeats  {f.repetitions} ({reps})")
+
+
+def filled_pause_line(f: Fluency, limit: int = 8) -> Text:
+    """Filled pauses heard in the audio (beside the transcript's filler count), with their times."""
+    times = f.filled_pause_times or []
+    untranscribed = sum(1 for e in times if e[3] == "none")
+    when = ", ".join(f"{int(e[0]) // 60}:{e[0] % 60:04.1f}" for e in times[:limit]) + (" …" if len(times) > limit else "")
+    line = Text(f"  filled pauses (from the audio) {f.filled_pauses} = {f.filled_pauses_per_min or 0:.1f}/min")
+    if times:
+        line.append(f" at {when}", style="dim")
+    if untranscribed:
+        line.append(f" · {untranscribed} not in the transcript", style="dim")
+    return line
 
 
 # --------------------------------------------------------------------------- history and progress
@@ -249,6 +264,9 @@ def render_progress(progress: Sequence[QuestionProgress], attempts: Sequence[Att
         console.print(f"  rate     {sparkline(rates)}  {rates[-1]:.0f} {unit}   band {band.text()}")
         console.print(f"  fillers  {sparkline(fillers, 0)}  {fillers[-1]:.1f}/min   band "
                       f"{BANDS['fillers_per_min'].text()}")
+        filled = trends["filled_pauses_per_min"][-20:]
+        if filled:
+            console.print(f"  filled pauses (audio)  {sparkline(filled, 0)}  {filled[-1]:.1f}/min")
         pauses = trends["longest_pause_s"][-20:]
         console.print(f"  longest pause  {sparkline(pauses, 0)}  {pauses[-1]:.1f} s")
 

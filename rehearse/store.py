@@ -287,6 +287,8 @@ class Store:
             [(result_id, i, p.id, p.label, p.weight, p.credit, p.status,
               _dumps(p.evidence.to_dict()) if p.evidence else None, _dumps(list(p.missing)))
              for i, p in enumerate(a.score.points)])
+        c.executemany("INSERT INTO filled_pauses (result_id, start_s, end_s, source, covered_by) VALUES (?, ?, ?, ?, ?)",
+                      [(result_id, *e) for e in a.fluency.filled_pause_times])
         return result_id
 
     # ---- reading

