@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pypinyin import Style, lazy_pinyin
 
+from rehearse.bank_yaml import Flow, append_questions, dump_bank, merge_banks, safe_load
 from rehearse.errors import NotesError
 from rehearse.files import write_text
 from rehearse.matching import Matcher
@@ -225,7 +225,7 @@ def parse_notes(text: str) -> NotesDocument:
     """Parse markdown notes into questions with their answer material (see module docstring)."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     m = re.match(r"^---[ \t]*\n(.*?)\n---[ \t]*(\n|$)", text, re.DOTALL)  # front matter
-    front = _safe_load(m.group(1)) if m else None
+    front = safe_load(m.group(1)) if m else None
     sections, fallback_title = _sections(text[m.end():] if m else text, m.group(0).count("\n") if m else 0)
     flat = [n for _, _, nodes, _ in sections for n in _flatten(nodes)]
     asked = {normalize(n.text) for n in flat if n.bullet and is_question(n.text)}
@@ -378,14 +378,14 @@ def draft_bank(doc: NotesDocument, *, source: str = "notes", tags: tuple[str, ..
     for q in doc.questions:
         entry: dict[str, Any] = {"id": _unique(slug(q.text) or f"q{len(questions) + 1}", taken), "question": q.text}
         if q.topic:
-            entry["tags"] = _Flow([q.topic.split(" › ")[-1].strip().lower()])
+            entry["tags"] = Flow([q.topic.split(" › ")[-1].strip().lower()])
         points: list[dict[str, Any]] = []
         pids: set[str] = set()
         for prefix, text in _point_texts(q.material):
             if phrases := extract_phrases(text, exclude=q.text):
                 label = _label(prefix, text)
                 points.append({"id": _unique(slug(label, 4) or f"p{len(points) + 1}", pids), "label": label,
-                               "any": _Flow(phrases)})
+                               "any": Flow(phrases)})
         where = f"导入自 {source}:{q.line}" + (f"（{q.topic}）" if q.topic else "")
         body = list(q.material)
         while body and not body[-1].bullet and body[-1].text.endswith(("：", ":")):
@@ -399,76 +399,9 @@ def draft_bank(doc: NotesDocument, *, source: str = "notes", tags: tuple[str, ..
         questions.append(entry)
     return {"title": doc.title or Path(source).stem,
             "language": "zh" if any(han_count(q.text) for q in doc.questions) else "en",
-            **({"tags": _Flow(dict.fromkeys(tags))} if tags else {}),
+            **({"tags": Flow(dict.fromkeys(tags))} if tags else {}),
             "description": f"由 rehearse import 从 {source} 起草的题库：要点请逐条检查，draft 题需要自己补充。",
             "questions": questions}
-
-
-class _Flow(list):
-    """A phrase list, written in flow style."""
-
-
-class _Block(str):
-    """Multi-line text, written as a literal block."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        return super().increase_indent(flow, False)  # "  - id:" under "questions:", as people write it
-
-
-_Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
-_Dumper.add_representer(_Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|"))
-
-
-def _readable(value: Any, key: str = "") -> Any:
-    """Phrase lists in flow style, multi-line text as literal blocks, recursively."""
-    if isinstance(value, list) and not isinstance(value, _Flow):
-        if key == "any" or (key == "tags" and all(isinstance(v, str) for v in value)):
-            return _Flow(value)
-        return [_Flow(v) if key == "all" and isinstance(v, list) else _readable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _readable(v, str(k)) for k, v in value.items()}
-    if isinstance(value, str) and "\n" in value:
-        return _Block("\n".join(line.rstrip() for line in value.strip("\n").split("\n")) + "\n")
-    return value
-
-
-def dump_bank(data: dict[str, Any]) -> str:
-    """YAML text for a bank: block style, Chinese as is, phrase lists on one line."""
-    return yaml.dump(_readable(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
-
-
-def _safe_load(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-
-
-def _append_text(existing: str, new: list[dict[str, Any]]) -> str | None:
-    """Existing text with ``new`` questions appended, comments kept; None unless ``questions:`` ends the file."""
-    try:
-        root: Any = yaml.compose(existing)
-        key, seq = root.value[-1]
-    except (yaml.YAMLError, AttributeError, IndexError, TypeError, ValueError):
-        return None
-    if key.value != "questions" or not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:
-        return None
-    indent = seq.value[0].start_mark.column - 2
-    snippet = dump_bank({"questions": new}).split("\n", 1)[1]
-    return existing.rstrip("\n") + "\n\n" + "".join(
-        " " * indent + line[2:] + "\n" if line.strip() else "\n" for line in snippet.splitlines())
-
-
-def merge_banks(existing: dict[str, Any], fresh: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
-    """Keep every existing question as the user left it, add fresh ones with a new id and text:
-    the merged bank, the questions added, and how many were there already."""
-    old = [q for q in existing.get("questions") or [] if isinstance(q, dict)]
-    ids = {q.get("id") for q in old}
-    texts = {normalize(str(q.get("question", ""))) for q in old}
-    added = [q for q in fresh["questions"] if q["id"] not in ids and normalize(q["question"]) not in texts]
-    return {**existing, "questions": list(existing.get("questions") or []) + added}, added, len(old)
 
 
 def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
@@ -495,7 +428,7 @@ def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | No
     ids, drafts = tuple(q["id"] for q in fresh["questions"]), sum(1 for q in fresh["questions"] if q.get("draft"))
     added, kept = ids, 0
     if dest.exists() and not force:
-        existing = _safe_load(old_text := dest.read_text(encoding="utf-8"))
+        existing = safe_load(old_text := dest.read_text(encoding="utf-8"))
         if not isinstance(existing, dict) or not isinstance(existing.get("questions", []), list):
             raise NotesError(f"{dest} exists and is not a question bank; pass --force to overwrite it "
                              "or choose another --out.")
@@ -503,8 +436,8 @@ def import_notes(notes: str | os.PathLike[str], out: str | os.PathLike[str] | No
         added = tuple(q["id"] for q in new)
         if not new:
             return ImportResult(dest, "unchanged", ids, drafts, (), kept, renamed=renamed)
-        action, body = "merged", _append_text(old_text, new)
-        if body is None or _safe_load(body) != _safe_load(dump_bank(merged)):
+        action, body = "merged", append_questions(old_text, new)
+        if body is None or safe_load(body) != safe_load(dump_bank(merged)):
             body = dump_bank(merged)  # the file's layout does not allow a plain append: rewrite it
     else:
         action, body = ("overwritten" if dest.exists() else "written"), dump_bank(fresh)
@@ -525,7 +458,7 @@ def other_bank_ids(dest: Path) -> frozenset[str]:
         if p.resolve() == dest.resolve():
             continue
         try:
-            data = _safe_load(p.read_text(encoding="utf-8"))
+            data = safe_load(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         for q in (data.get("questions") or []) if isinstance(data, dict) else []:
