@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from rehearse.audio import load_audio
 from rehearse.fluency import Fluency, measure
 from rehearse.judges import Judge, get_judge
@@ -119,30 +121,35 @@ _FUNCTION_WORDS = {"the", "a", "an", "of", "to", "is", "it", "and", "or", "with"
 def assess_transcript(question: Question, transcript: Transcript,
                       speech: tuple[tuple[float, float], ...] | None = None,
                       audio_path: Path | None = None, timings: dict[str, float] | None = None,
-                      judge: Judge | None = None) -> Assessment:
-    """Score and measure an existing transcript (``judge``: default the offline one)."""
+                      judge: Judge | None = None, audio: np.ndarray | None = None) -> Assessment:
+    """Score and measure an existing transcript (``judge``: default the offline one).
+
+    With ``audio_path`` the filled pauses are measured from the recording (``audio``: its samples, when
+    already loaded)."""
     t0 = time.perf_counter()
     sc = (judge or get_judge()).judge(question, transcript)
     fl = measure(transcript, speech, target_seconds=question.target_seconds)
     if audio_path is not None and fl.timed:
-        fl = with_filled_pauses(fl, audio_path, transcript)
+        fl = with_filled_pauses(fl, audio_path, transcript, audio)
     timings = dict(timings or {})
     timings["score_s"] = time.perf_counter() - t0
     return Assessment(question=question, transcript=transcript, score=sc, fluency=fl,
                       audio_path=audio_path, timings=timings, speech=tuple(speech or ()))
 
 
-def with_filled_pauses(fl: Fluency, audio_path: Path, transcript: Transcript) -> Fluency:
+def with_filled_pauses(fl: Fluency, audio_path: Path, transcript: Transcript,
+                       audio: np.ndarray | None = None) -> Fluency:
     """``fl`` with the filled pauses measured from the recording (unchanged when it cannot be read)."""
     from dataclasses import replace
 
     from rehearse.errors import AudioError
     from rehearse.hesitation import measure_hesitation
 
-    try:
-        audio = load_audio(audio_path)
-    except AudioError:
-        return fl
+    if audio is None:
+        try:
+            audio = load_audio(audio_path)
+        except AudioError:
+            return fl
     h = measure_hesitation(audio, transcript, fl.answer_s)
     return replace(fl, filled_pauses=h.count, filled_pauses_per_min=h.per_min,
                    filled_pause_times=[[e.start, e.end, e.source, e.covered_by] for e in h.events])
@@ -163,4 +170,4 @@ def assess_audio(question: Question, path: str | os.PathLike[str], engine: Engin
     t2 = time.perf_counter()
     return assess_transcript(question, rec.transcript, rec.speech if rec.speech else None,
                              audio_path=Path(path), timings={"load_s": t1 - t0, "transcribe_s": t2 - t1},
-                             judge=judge)
+                             judge=judge, audio=audio)

@@ -104,13 +104,36 @@ def analyse(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Frames:
                   bands)
 
 
+#: audio is analysed in blocks of this many seconds (overlapping by :data:`BLOCK_OVERLAP_S`): the frame
+#: matrices take about 100 MB per minute of audio, so a 60-minute recording in one piece needed gigabytes
+BLOCK_S = 60.0
+BLOCK_OVERLAP_S = 2.0
+
+
 def detect(audio: np.ndarray, sr: int = SAMPLE_RATE, *, min_s: float = MIN_S, pitch_st: float = PITCH_ST,
            spread_db: float = SPREAD_DB) -> list[FilledPause]:
     """Acoustic filled pauses: voiced stretches ≥ ``min_s`` with nearly flat pitch and a stable spectrum.
 
     Every window of ``min_s`` that is voiced throughout, whose pitch stays within a range of ``pitch_st``
     semitones and whose log band spectrum stays within ``spread_db`` (mean absolute deviation from the
-    window's mean spectrum) is held; overlapping held windows merge into one filled pause."""
+    window's mean spectrum) is held; overlapping held windows merge into one filled pause. Long audio
+    is analysed in overlapping blocks of :data:`BLOCK_S`; events found twice in an overlap merge."""
+    block, step = int(BLOCK_S * sr), int((BLOCK_S - BLOCK_OVERLAP_S) * sr)
+    if len(audio) <= block:
+        return _detect(audio, sr, min_s, pitch_st, spread_db)
+    found: list[FilledPause] = []
+    for start in range(0, len(audio) - int(BLOCK_OVERLAP_S * sr), step):
+        t0 = start / sr
+        for ev in _detect(audio[start:start + block], sr, min_s, pitch_st, spread_db):
+            ev = FilledPause(round(ev.start + t0, 2), round(ev.end + t0, 2), ev.source)
+            if found and ev.start <= found[-1].end:
+                found[-1] = FilledPause(found[-1].start, max(found[-1].end, ev.end), ev.source)
+            else:
+                found.append(ev)
+    return found
+
+
+def _detect(audio: np.ndarray, sr: int, min_s: float, pitch_st: float, spread_db: float) -> list[FilledPause]:
     fr = analyse(audio, sr)
     n, w = len(fr.f0), int(round(min_s / HOP_S))
     if n < w:

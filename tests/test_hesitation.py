@@ -99,3 +99,25 @@ def test_filled_pauses_are_stored_per_attempt_and_shown_in_the_report_and_progre
     console = Console(file=io.StringIO(), width=120)
     render_assessment(a, console)
     assert f"filled pauses (from the audio) {f.filled_pauses} = " in console.file.getvalue()
+
+
+def test_long_audio_is_analysed_in_blocks_with_the_same_events(monkeypatch: pytest.MonkeyPatch):
+    """Blocks keep memory flat on long recordings; the events are those of one whole pass."""
+    from rehearse import hesitation
+
+    clip_list = evaluation_set("dev", variants=1)[:6]
+    audio = np.concatenate([c.audio for c in clip_list])
+    truth = []
+    t = 0.0
+    for c in clip_list:
+        truth += [(a + t, b + t) for a, b in c.truth]
+        t += len(c.audio) / 16000
+    whole = detect(audio)
+    monkeypatch.setattr(hesitation, "BLOCK_S", 9.0)
+    blocked = detect(audio)
+    assert len(audio) / 16000 > 3 * 9.0 and truth  # several blocks, and pauses to find
+    assert all(e.seconds >= 0.2 for e in blocked)
+    assert all(b.start > a.end for a, b in zip(blocked, blocked[1:]))  # merged across overlaps
+    # the inserted pauses found by a whole pass are found block by block too
+    assert match(tuple(truth), [(e.start, e.end) for e in blocked])[0] >= match(tuple(truth), [(e.start, e.end) for e in whole])[0] - 1
+    assert abs(len(blocked) - len(whole)) <= max(2, len(whole) // 10)
