@@ -75,29 +75,27 @@ def analyse(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Frames:
         empty = np.zeros(0, np.float32)
         return Frames(empty, empty, empty, np.zeros((0, 24), np.float32))
     n = 1 + (len(x) - win) // hop
-    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    frames = x[idx] * np.hanning(win).astype(np.float32)[None, :]
+    frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n] * np.hanning(win).astype(np.float32)
     frames = frames - frames.mean(axis=1, keepdims=True)
-    nfft = 2 * win
+    lo, hi = int(sr / F0_MAX), int(sr / F0_MIN)
+    nfft = 1 << int(np.ceil(np.log2(win + hi)))  # no circular wrap up to the longest lag; a power of two is fast
     spec = np.fft.rfft(frames, nfft, axis=1)
     power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    acf = np.fft.irfft(power, nfft, axis=1)[:, :win]
+    acf = np.fft.irfft(power, nfft, axis=1)[:, :hi]
     # normalise by the overlap so long lags are not penalised (unbiased), then by lag 0
-    acf = acf / np.maximum(acf[:, :1], 1e-12) * (win / np.maximum(win - np.arange(win), 1))[None, :]
-    lo, hi = int(sr / F0_MAX), int(sr / F0_MIN)
+    acf = acf / np.maximum(acf[:, :1], 1e-12) * (win / (win - np.arange(hi)))[None, :]
     seg = acf[:, lo:hi]
     lag = np.argmax(seg, axis=1)
     peak = seg[np.arange(n), lag]
     f0 = sr / (lag + lo).astype(np.float32)
     level = 10 * np.log10(np.maximum((frames ** 2).mean(axis=1), 1e-12))
     freqs = np.fft.rfftfreq(nfft, 1 / sr)
-    edges = np.geomspace(100, 4000, 25)
-    band_idx = np.clip(np.searchsorted(edges, freqs) - 1, -1, 24)
-    bands = np.zeros((n, 24), np.float32)
+    band_idx = np.searchsorted(np.geomspace(100, 4000, 25), freqs) - 1
+    average = np.zeros((len(freqs), 24), np.float32)  # power → mean power per band, as one product
     for b in range(24):
         cols = band_idx == b
-        if cols.any():
-            bands[:, b] = 10 * np.log10(np.maximum(power[:, cols].mean(axis=1), 1e-12))
+        average[cols, b] = 1.0 / max(int(cols.sum()), 1)
+    bands = 10 * np.log10(np.maximum(power @ average, 1e-12))
     bands = np.maximum(bands, bands.max(axis=1, keepdims=True) - 30)  # the envelope, not the noise floor
     voiced = (peak >= VOICING) & (level >= level.max() - 35) & (level > -55)
     return Frames(np.where(voiced, f0, 0.0).astype(np.float32), peak.astype(np.float32), level.astype(np.float32),
