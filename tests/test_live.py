@@ -166,12 +166,23 @@ def test_ctrl_c_during_the_last_decode_then_exit_does_not_crash():
         from rehearse.engines.faster import FasterWhisperEngine
         from rehearse.live import LiveTranscriber
         from rehearse.transcript import TranscribeOptions
-        live = LiveTranscriber(FasterWhisperEngine("base"), TranscribeOptions(language="zh")).start()
+
+        class Interrupting(FasterWhisperEngine):
+            armed = False
+            def transcribe(self, audio, options):
+                if self.armed:  # the last decode has begun: Ctrl-C now, while it runs
+                    self.armed = False
+                    os.kill(os.getpid(), signal.SIGINT)
+                return super().transcribe(audio, options)
+
+        engine = Interrupting("base")
+        # no speculation: the whole (only) chunk is decoded after finish(), however fast the machine
+        live = LiveTranscriber(engine, TranscribeOptions(language="zh"), spec_step_s=None).start()
         live.wait_loaded()
         audio = load_audio({str(shared_clip("real", "ljspeech_LJ001-0003.flac"))!r})
         for i in range(0, len(audio), 1600):
             live.feed(audio[i:i + 1600])
-        threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGINT)).start()  # during the last decode
+        engine.armed = True
         try:
             live.finish()
         except KeyboardInterrupt:

@@ -13,14 +13,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from rich.console import Console
 from typer.testing import CliRunner
 
+from rehearse.audio import load_audio
 from rehearse.cli import app
 from rehearse.examples import example_answer
 from rehearse.live import LiveTranscriber
@@ -205,9 +207,12 @@ def test_ctrl_c_while_transcribing_keeps_the_attempt_as_not_scored(pulse, tmp_pa
     opts = PracticeOptions(speak=False, device="pulse", max_seconds=4, recordings=home / "rec")
     q = load_library().get("moco")
     with Store.open(home / "h.db") as store:
-        # 9.7 s of unbroken speech, cut by --max-seconds 4: the last chunk has speech to decode
-        player = threading.Timer(0.5, pulse.play, args=[shared_clip("real", "ljspeech_LJ001-0003.flac")])
-        player.start()
+        # unbroken speech (9.7 s, three times over, so it is playing whenever recording starts), cut by
+        # --max-seconds 4: the last chunk has speech to decode
+        clip = load_audio(shared_clip("real", "ljspeech_LJ001-0003.flac"))
+        speech = home / "speech.wav"
+        sf.write(str(speech), np.concatenate([clip, clip, clip]), 16000)
+        pulse.play(speech)
         summary = Session(engine, store, opts, Console(file=out, width=120)).run([q])
         (a,) = store.attempts()
     assert engine.interrupted  # the SIGINT came while the last chunk was being transcribed
