@@ -175,6 +175,8 @@ def test_ctrl_c_during_the_last_decode_then_exit_does_not_crash():
                     os.kill(os.getpid(), signal.SIGINT)
                 return super().transcribe(audio, options)
 
+        # a suite started in the background by a shell without job control inherits SIGINT ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         engine = Interrupting("base")
         # no speculation: the whole (only) chunk is decoded after finish(), however fast the machine
         live = LiveTranscriber(engine, TranscribeOptions(language="zh"), spec_step_s=None).start()

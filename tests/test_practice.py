@@ -193,7 +193,17 @@ class _InterruptingEngine:
         return self._e.transcribe(audio, options)
 
 
-def test_ctrl_c_while_transcribing_keeps_the_attempt_as_not_scored(pulse, tmp_path, base_engine, monkeypatch):
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C raises KeyboardInterrupt even when the suite was started in the background by a shell
+    without job control (SIGINT is then ignored from the start, and os.kill(SIGINT) does nothing)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_transcribing_keeps_the_attempt_as_not_scored(pulse, tmp_path, base_engine, monkeypatch,
+                                                                   default_sigint):
     home = tmp_path
     out = io.StringIO()
     engine = _InterruptingEngine(base_engine)
