@@ -75,6 +75,23 @@ class FakeEngine:
                           engine=self.name, model=self.model_name)
 
 
+@pytest.fixture()
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty models folder (REHEARSE_MODELS) for install and repair tests."""
+    d = tmp_path / "models"
+    monkeypatch.setenv("REHEARSE_MODELS", str(d))
+    return d
+
+
+def flip_a_byte(path: Path, offset: int) -> None:
+    """Damage a file in place without changing its size (only a checksum can see it)."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
 # --------------------------------------------------------------------------- no silent skips in CI
 # A test skips when a system piece is missing (tmux, PulseAudio, root for a
 # tmpfs). On a developer's machine that is a convenience; in CI it would hide

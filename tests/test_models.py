@@ -11,25 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from rehearse.cli import app
-from tests.conftest import shared_clip
+from tests.conftest import flip_a_byte, shared_clip
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 runner = CliRunner()
-
-
-@pytest.fixture()
-def models(tmp_path, monkeypatch) -> Path:
-    d = tmp_path / "models"
-    monkeypatch.setenv("REHEARSE_MODELS", str(d))
-    return d
-
-
-def flip_a_byte(path: Path, offset: int) -> None:
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        b = f.read(1)
-        f.seek(offset)
-        f.write(bytes([b[0] ^ 0xFF]))
 
 
 def test_a_damaged_model_is_detected_and_repaired(models: Path):

@@ -4,7 +4,6 @@ questions synthesised and understood by Whisper base, and damaged or missing voi
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +16,7 @@ from rehearse.transcribe import recognise
 from rehearse.transcript import TranscribeOptions
 from rehearse.voices.kokoro import KokoroEngine
 from rehearse.voices.weights import MODEL, STYLES, install_kokoro, kokoro_dir, kokoro_is_intact
+from tests.conftest import flip_a_byte
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 runner = CliRunner()
@@ -34,21 +34,6 @@ def kokoro() -> KokoroEngine:
     if not KokoroEngine.installed():
         pytest.fail(f"Kokoro is not installed in {kokoro_dir()}; run `make setup` (rehearse models install kokoro)")
     return engine
-
-
-@pytest.fixture()
-def models(tmp_path, monkeypatch) -> Path:
-    d = tmp_path / "models"
-    monkeypatch.setenv("REHEARSE_MODELS", str(d))
-    return d
-
-
-def flip_a_byte(path: Path, offset: int) -> None:
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        b = f.read(1)
-        f.seek(offset)
-        f.write(bytes([b[0] ^ 0xFF]))
 
 
 @pytest.mark.parametrize("text, bound", [(MANDARIN, 0.2), (MIXED, 0.35)])
