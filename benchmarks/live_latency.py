@@ -106,6 +106,8 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
     tuning = {k: v for k, v in (("min_chunk_s", args.min_chunk), ("pause_s", args.pause)) if v is not None}
     if args.spec_step is not None:
         tuning["spec_step_s"] = args.spec_step or None
+    if args.no_tail_spec:
+        tuning["tail_pause_s"] = None
     live = LiveTranscriber(engine, options, **tuning).start()
     live.wait_loaded()
     source = FileSource(src_path, speed=args.speed, tail_s=args.tail)
@@ -171,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pause", type=float, default=None, help="override the live chunker's pause length")
     ap.add_argument("--spec-step", type=float, default=None,
                     help="override the live chunker's speculation step (0: no speculation)")
+    ap.add_argument("--no-tail-spec", action="store_true",
+                    help="no speculation at a pause after the latest speech (the behaviour before it existed)")
     ap.add_argument("--skip-whole", action="store_true", help="do not transcribe the whole file for comparison")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also measure the Python heap peak (slows Python code, so latency reads high)")

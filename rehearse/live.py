@@ -37,6 +37,13 @@ after it is decoded, so the wait after the last word stays short whatever the
 chunk length. This costs compute (real-time factor 0.28–0.32 against
 0.09–0.13 without, base on 2 cores), not latency.
 
+People stop talking a moment before they press stop. So a pause of at least
+``tail_pause_s`` after the latest speech (checked on the last few seconds
+only, while the worker is idle, once a second of new audio has arrived since
+the latest speculation) also starts a speculation, up to that pause, however
+little audio it adds: by the time stop is pressed the last words are being
+decoded or are done, and what is left after them is silence, which VAD skips.
+
 Chunks are decoded without word-level alignment (``word_timestamps=False``):
 with it, faster-whisper re-decodes the fraction of a second after the last
 aligned word as a new 30 s window, and on short chunks that remainder
@@ -72,6 +79,9 @@ MAX_CHUNK_S = 25.0
 PAUSE_S = 0.3
 SPEC_STEP_S = 3.0   # speculate on the open chunk every this much new audio (when the worker is idle)
 SPEC_MIN_S = 6.0    # ... once it holds at least this much (before, the last chunk is short anyway)
+TAIL_PAUSE_S = 0.5  # a pause this long after the latest speech: the speaker may be done, speculate up to it
+TAIL_NEW_S = 1.0    # ... when at least this much audio arrived since the latest speculation
+TAIL_LOOK_S = 3.0   # how much of the end of the open chunk is examined for that pause
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,12 @@ def find_cut(audio: np.ndarray, *, pause_s: float = PAUSE_S, min_cut_s: float = 
     return None
 
 
+def _ends_in_pause(tail: np.ndarray, pause_s: float = TAIL_PAUSE_S) -> bool:
+    """Whether this end of the open chunk has speech followed by at least ``pause_s`` without."""
+    regions = speech_regions(tail, min_silence_s=min(0.3, pause_s))
+    return bool(regions) and len(tail) / SAMPLE_RATE - regions[-1][1] >= pause_s
+
+
 @dataclass(frozen=True)
 class _Job:
     kind: str            # "chunk" (a closed chunk), "spec" (a prefix of the open one) or "last"
@@ -145,8 +161,10 @@ class LiveTranscriber:
 
     def __init__(self, engine: Engine, options: TranscribeOptions, *, min_chunk_s: float = MIN_CHUNK_S,
                  max_chunk_s: float = MAX_CHUNK_S, pause_s: float = PAUSE_S,
-                 spec_step_s: float | None = SPEC_STEP_S, word_timestamps: bool = False) -> None:
-        """``spec_step_s=None`` turns speculation off (the last chunk is then decoded whole at the end)."""
+                 spec_step_s: float | None = SPEC_STEP_S, tail_pause_s: float | None = TAIL_PAUSE_S,
+                 word_timestamps: bool = False) -> None:
+        """``spec_step_s=None`` turns speculation off (the last chunk is then decoded whole at the end);
+        ``tail_pause_s=None`` only the speculation at a pause after the latest speech."""
         self.engine = engine
         self.options = replace(options, word_timestamps=word_timestamps)
         self._unprompted = replace(self.options, initial_prompt="")
@@ -155,6 +173,7 @@ class LiveTranscriber:
         self.max_chunk = int(max_chunk_s * SAMPLE_RATE)
         self.pause_s = pause_s
         self.spec_step = None if spec_step_s is None else int(spec_step_s * SAMPLE_RATE)
+        self.tail_pause_s = None if spec_step_s is None else tail_pause_s
         self._buf: list[np.ndarray] = []
         self._buf_len = 0
         self._since_check = 0
@@ -222,13 +241,20 @@ class LiveTranscriber:
         if self._since_check < int(CHECK_EVERY_S * SAMPLE_RATE):
             return
         closing = self._buf_len >= self.min_chunk
-        speculating = (self.spec_step is not None and self._buf_len >= SPEC_MIN_S * SAMPLE_RATE
-                       and self._buf_len - self._spec_len >= self.spec_step and self.idle)
-        if not (closing or speculating):
+        new = self._buf_len - self._spec_len
+        may_speculate = self.spec_step is not None and self.idle
+        speculating = may_speculate and self._buf_len >= SPEC_MIN_S * SAMPLE_RATE and new >= (self.spec_step or 0)
+        tail = (not (closing or speculating) and may_speculate and self.tail_pause_s is not None
+                and new >= TAIL_NEW_S * SAMPLE_RATE)
+        if not (closing or speculating or tail):
             return
         self._since_check = 0
         audio = np.concatenate(self._buf)
         self._buf = [audio]
+        if tail:
+            if not _ends_in_pause(audio[-int(TAIL_LOOK_S * SAMPLE_RATE):], self.tail_pause_s or TAIL_PAUSE_S):
+                return
+            speculating = True
         regions = speech_regions(audio, min_silence_s=min(0.3, self.pause_s))
         if closing:
             force = self._buf_len >= self.max_chunk
@@ -238,7 +264,7 @@ class LiveTranscriber:
                 self._close(audio, min(cut, self.max_chunk))
                 return
         if speculating:
-            cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=SPEC_MIN_S / 2, regions=regions)
+            cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=1.0 if tail else SPEC_MIN_S / 2, regions=regions)
             if cut is not None and cut > self._spec_len:
                 self._spec_len = cut
                 self._jobs.put(_Job("spec", self._index, self._chunk_start, audio[:cut].copy()))
@@ -278,12 +304,14 @@ class LiveTranscriber:
                           time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
                           self._spec_used)
 
-    def close(self, timeout: float = 60.0) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Stop the worker: queued jobs are dropped, and a decode in progress is waited for.
 
         A native decode cannot be interrupted, and a process that exits during
         one crashes. So after Ctrl-C, or when a recording is not scored, call
-        this before going on.
+        this before going on. By default it waits as long as that decode takes
+        (bounded, but on an overloaded machine a 10 s clip was seen to take 71
+        s, and a 60 s limit let the process exit mid-decode and crash).
         """
         self._finished = True
         try:
@@ -292,9 +320,10 @@ class LiveTranscriber:
         except queue.Empty:
             pass
         self._jobs.put(None)
-        deadline = time.perf_counter() + timeout
-        while self._worker is not None and not self._done.wait(0.05) and time.perf_counter() < deadline:
-            pass
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        while self._worker is not None and not self._done.wait(0.05):
+            if deadline is not None and time.perf_counter() > deadline:
+                return
 
     # ---- the worker thread
 

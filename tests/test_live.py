@@ -107,6 +107,38 @@ def test_the_last_chunk_is_finished_from_a_speculation():
 
 
 @pytest.mark.model
+def _stream_then_stop(live: LiveTranscriber, audio: np.ndarray) -> int:
+    """Feed like a worker that keeps up in real time; the number of decodes before finish()."""
+    block = SAMPLE_RATE // 10
+    for i in range(0, len(audio), block):
+        live.feed(audio[i:i + block])
+        while not live.idle:
+            time.sleep(0.001)
+    return len(live.engine.calls)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("tail", [True, False])
+def test_a_pause_after_the_last_words_is_used_to_decode_them_before_stop(tail):
+    """The speaker stops talking, then presses stop a second later: the pause after the latest speech
+    starts a decode of everything up to it, so nothing with speech is left to decode after stop."""
+    audio, _ = _answer()
+    audio = np.concatenate([audio, np.zeros(int(0.4 * SAMPLE_RATE), np.float32)])  # 1.2 s after the last word
+    engine = FakeEngine().enqueue(*(f"<{i}>" for i in range(100)))
+    # the every-3-seconds speculation is pushed out of the way to see this one alone
+    live = LiveTranscriber(engine, TranscribeOptions(language="zh"), min_chunk_s=14.0, spec_step_s=60.0,
+                           tail_pause_s=0.5 if tail else None).start()
+    before = _stream_then_stop(live, audio)
+    result = live.finish()
+    after = len(engine.calls) - before
+    segs = result.transcript.segments
+    assert segs and abs(segs[-1].end - len(audio) / SAMPLE_RATE) < 1.3  # the last words are in the transcript
+    if tail:
+        assert result.speculation_used
+        assert after == 0, engine.seconds  # only silence was left: VAD, no decode
+    else:
+        assert after == 1 and engine.seconds[-1] > 2.0  # the open chunk, words and all, is decoded after stop
+
+
 def test_streamed_transcript_matches_the_whole_file_on_the_recording_timeline(base_engine):
     audio, starts = _answer()
     opts = TranscribeOptions(language="zh")
