@@ -20,6 +20,8 @@
   let recId = null, rate = 0, seq = 0, pending = [], sending = false, serverDown = false;
   let kept = [];               // every Int16Array captured, in order (for the download fallback)
   let buffer = [], buffered = 0, flushTimer = null, tick = null, startedAt = 0;
+  let level = 0;               // the loudest sample since the level bar was last drawn
+  let tapFlushed = null;       // resolves when the worklet has handed over its last partial block
 
   function say(text, kind) {
     message.textContent = text;
@@ -129,11 +131,13 @@
     recId = r.data.id; seq = 0; pending = []; kept = []; buffer = []; buffered = 0; serverDown = false;
     source = ctx.createMediaStreamSource(stream);
     node = new AudioWorkletNode(ctx, "pcm-tap");
-    node.port.onmessage = (ev) => take(ev.data);
+    node.port.onmessage = (ev) => {
+      if (ev.data && ev.data.last) { take(ev.data.last); if (tapFlushed) tapFlushed(); } else take(ev.data);
+    };
     source.connect(node);
     flushTimer = setInterval(flush, CHUNK_MS);
     startedAt = performance.now();
-    tick = setInterval(showTime, 200);
+    tick = setInterval(showTime, 100);
     state = "recording";
     button.textContent = "■ Stop";
     button.classList.add("on");
@@ -154,7 +158,7 @@
       peak = Math.max(peak, Math.abs(s));
     }
     buffer.push(pcm); buffered += pcm.length;
-    levelBar.style.width = Math.min(100, Math.round(peak * 140)) + "%";
+    level = Math.max(level, peak);   // drawn with the timer, not per block: style changes cost CPU the transcriber needs
   }
 
   function flush() {
@@ -201,6 +205,8 @@
     const s = (performance.now() - startedAt) / 1000;
     timer.textContent = fmt(s) + (target ? " / " + fmt(target) : "");
     timer.classList.toggle("over", target > 0 && s > target);
+    levelBar.style.width = Math.min(100, Math.round(level * 140)) + "%";
+    level = 0;
   }
 
   function release() {
@@ -211,6 +217,17 @@
     clearInterval(flushTimer); clearInterval(tick);
     source = node = stream = ctx = null;
     levelBar.style.width = "0";
+  }
+
+  function lastBlock(ms) {
+    // the worklet posts whole blocks; ask for the partial one it holds, so the recording ends where Stop was pressed
+    if (!node) return Promise.resolve();
+    return new Promise(res => {
+      const done = () => { tapFlushed = null; res(); };
+      tapFlushed = done;
+      node.port.postMessage("flush");
+      setTimeout(done, ms);
+    });
   }
 
   async function drained(ms) {
@@ -226,6 +243,7 @@
     state = "stopping";
     button.disabled = true;
     const clickedAt = Date.now();
+    await lastBlock(200);
     flush();
     release();
     button.textContent = "● Record"; button.classList.remove("on");
