@@ -42,6 +42,7 @@ def attempt_to_dict(a: AttemptRecord, *, full: bool = False) -> dict[str, Any]:
         "tags": list(a.tags),
         "time": a.created_at.isoformat(),
         "status": a.status,
+        "note": a.note,
         "session": a.session_id,
         "coverage": r.coverage if r else None,
         "rubric_hash": r.rubric_hash if r else None,

@@ -115,12 +115,19 @@ _M004 = (
     "CREATE INDEX filled_pauses_by_result ON filled_pauses(result_id)",
 )
 
+_M005 = (
+    # why an attempt was kept without a score ("transcription failed: …", "the page stopped the recording"), for
+    # its report; '' for the others
+    "ALTER TABLE attempts ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+)
+
 #: (name, function) in the order they are applied.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("m001_initial", _sql(_M001)),
     ("m002_point_results", _sql(_M002)),
     ("m003_corrections", _sql(_M003)),
     ("m004_filled_pauses", _sql(_M004)),
+    ("m005_attempt_note", _sql(_M005)),
 )
 
 

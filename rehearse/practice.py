@@ -339,7 +339,7 @@ class Session:
 
     def _not_scored(self, q: Question, path: Path, why: str) -> Outcome:
         attempt_id = self.store.save_attempt(None, question=q, session_id=self.summary.session_id,
-                                             audio_path=path, status="not_scored")
+                                             audio_path=path, status="not_scored", note=why)
         self.console.print(Text(f"{why}: recording kept at {path}; attempt #{attempt_id} stored as not scored. "
                                 f"Finish it later with: rehearse score --attempt {attempt_id}", style="yellow"))
         return Outcome(q, "not_scored", attempt_id, path)

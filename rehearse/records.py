@@ -93,6 +93,7 @@ class AttemptRecord:
     timings: dict[str, float]
     target_seconds: float | None
     results: tuple[ResultRecord, ...] = ()
+    note: str = ""      # why it was kept without a score (not_scored attempts)
 
     @property
     def result(self) -> ResultRecord | None:

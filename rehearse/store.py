@@ -193,7 +193,8 @@ class Store:
 
     def save_attempt(self, assessment: Assessment | None, *, question: Question, session_id: int | None = None,
                      audio_path: Path | None = None, status: str = "scored", transcript: Transcript | None = None,
-                     speech: Sequence[tuple[float, float]] | None = None, at: datetime | None = None) -> int:
+                     speech: Sequence[tuple[float, float]] | None = None, at: datetime | None = None,
+                     note: str = "") -> int:
         """Store one attempt (and its result, if scored) in one transaction; return the attempt id.
 
         ``status``: "scored" (``assessment`` required; stored as "no_speech"
@@ -201,6 +202,7 @@ class Store:
         (an audio path and no result yet: finish it later with
         :meth:`add_result`). ``audio_path``, ``transcript`` and ``speech``
         default to the assessment's. ``at`` overrides the time (default now).
+        ``note``: why a not_scored attempt was not scored, for its report.
         """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
@@ -223,14 +225,14 @@ class Store:
         with self._tx(_saving(audio)) as c:
             attempt_id = _rowid(c.execute(
                 """INSERT INTO attempts (session_id, created_at, question_id, bank, question_text, language, tags,
-                   target_seconds, status, audio_path, transcript, speech, engine, model, timings)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   target_seconds, status, audio_path, transcript, speech, engine, model, timings, note)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (session_id, _iso(at or _now()), question.id, question.bank, question.question, question.language,
                  _dumps(list(question.tags)), question.target_seconds, status, audio,
                  _dumps(transcript.to_dict()) if transcript is not None else None,
                  _dumps([[round(a, 3), round(b, 3)] for a, b in (speech or ())]),
                  transcript.engine if transcript else "", transcript.model if transcript else "",
-                 _dumps(assessment.timings if assessment else {}))))
+                 _dumps(assessment.timings if assessment else {}), note)))
             if assessment is not None:
                 self._insert_result(c, attempt_id, assessment, at)
         return attempt_id
@@ -337,8 +339,8 @@ class Store:
         with self._guard("reading the history"):
             rows = self._conn.execute(
                 f"""SELECT a.id, a.created_at, a.question_id, a.bank, a.question_text, a.language, a.tags, a.status,
-                    a.session_id, a.audio_path, a.transcript, a.speech, a.engine, a.model, a.timings, a.target_seconds
-                    FROM attempts a {where} ORDER BY a.created_at, a.id""", list(args)).fetchall()
+                    a.session_id, a.audio_path, a.transcript, a.speech, a.engine, a.model, a.timings, a.target_seconds,
+                    a.note FROM attempts a {where} ORDER BY a.created_at, a.id""", list(args)).fetchall()
             ids = [r[0] for r in rows]
             results: dict[int, list[ResultRecord]] = {i: [] for i in ids}
             for chunk in _chunks(ids, 500):
@@ -376,7 +378,7 @@ class Store:
                 transcript=Transcript.from_dict(json.loads(r[10])) if r[10] else None,
                 speech=tuple((float(a), float(b)) for a, b in json.loads(r[11] or "[]")),
                 engine=r[12], model=r[13], timings=json.loads(r[14] or "{}"), target_seconds=r[15],
-                results=tuple(results[r[0]])))
+                results=tuple(results[r[0]]), note=r[16]))
         return out
 
 

@@ -228,6 +228,7 @@ def test_ctrl_c_while_transcribing_keeps_the_attempt_as_not_scored(pulse, tmp_pa
     assert engine.interrupted  # the SIGINT came while the last chunk was being transcribed
     assert summary.interrupted and summary.outcomes[0].status == "not_scored"
     assert a.status == "not_scored" and a.audio_path is not None and a.audio_path.is_file()
+    assert a.note == "transcription interrupted"  # why, for its report and `history --json`
     assert f"rehearse score --attempt {a.id}" in out.getvalue()
     r = CliRunner().invoke(app, ["score", "--attempt", "999"], env={"REHEARSE_HOME": str(home)})
     assert r.exit_code == 2 and "no attempt #999" in r.output

@@ -107,7 +107,8 @@ def test_database_of_previous_schema_migrates_on_open(tmp_path):
     old.close()
 
     with Store.open(path) as s:
-        assert s.schema == ["m001_initial", "m002_point_results", "m003_corrections", "m004_filled_pauses"]
+        assert s.schema == ["m001_initial", "m002_point_results", "m003_corrections", "m004_filled_pauses",
+                            "m005_attempt_note"]
         rec = s.attempt(1)
     assert rec.question_id == "moco" and rec.tags == ("papers",)
     assert rec.transcript is not None and rec.transcript.text == a.transcript.text

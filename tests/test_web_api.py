@@ -155,8 +155,11 @@ def test_a_stream_that_goes_quiet_is_kept_and_can_be_scored_later(fake, rec_dir)
         (wav,) = rec_dir.rglob("*.wav")
         assert sf.info(str(wav)).duration == pytest.approx(2.0, abs=0.05)
         with Store.open() as s:
-            assert s.attempt(kept["attempt_id"]).status == "not_scored"
-        assert "Score it now" in c.get(f"/attempts/{kept['attempt_id']}").text
+            stored = s.attempt(kept["attempt_id"])
+            assert stored.status == "not_scored" and "no audio for 1 s" in stored.note
+        page = c.get(f"/attempts/{kept['attempt_id']}").text
+        assert "Score it now" in page
+        assert "not scored yet: " in page and "no audio for 1 s" in page  # the report says why
         fake.enqueue(MOCO)
         r = c.post(f"/api/attempts/{kept['attempt_id']}/score", headers=token(c))
         assert r.status_code == 200, r.text

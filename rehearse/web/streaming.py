@@ -294,7 +294,7 @@ class Studio:
     def _store_unscored(self, q: Question, path: Path, seconds: float, t0: float, why: str) -> Finished:
         with Store.open() as store:
             aid = store.save_attempt(None, question=q, session_id=self._session(store), audio_path=path,
-                                     status="not_scored")
+                                     status="not_scored", note=why)
         return Finished(aid, "not_scored", seconds, time.monotonic() - t0, why)
 
     def _watch(self) -> None:
