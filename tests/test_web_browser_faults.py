@@ -69,6 +69,53 @@ def test_the_server_stopped_mid_answer_keeps_both_halves(tmp_path):
     assert a.status == "not_scored" and a.audio_path == wav.resolve()
 
 
+def _offline(driver, offline: bool) -> None:  # type: ignore[no-untyped-def]
+    """Chromium's own network emulation: every request fails (the server keeps running), or works again."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def test_a_dropped_connection_is_resent_when_it_is_back_and_nothing_is_missing(tmp_path):
+    """The page keeps every chunk the server has not confirmed; when the connection is back it sends
+    them in order, so the recording on the server has no hole where the connection was down."""
+    with Server(FakeEngine().enqueue("MoCo 用 动量 编码器"), tmp_path / "rec") as server:
+        driver = browser(None)
+        try:
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.find_element(By.ID, "record").click()
+            started = time.monotonic()
+            wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
+            studio = server.server.config.app.state.ctx.studio
+            deadline = time.monotonic() + 20
+            while (studio.active is None or studio.active.seconds < 1.0) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            _offline(driver, True)
+            wait_for(driver, "return document.getElementById('message').textContent.includes('cannot be reached')",
+                     15, "the connection-lost message")
+            assert "your answer is kept in this page" in message(driver)
+            during = studio.active.seconds
+            time.sleep(2.0)  # the user keeps talking while nothing reaches the server
+            assert studio.active.seconds - during < 0.5
+            _offline(driver, False)
+            wait_for(driver, "return document.getElementById('message').textContent.includes('Connected again')",
+                     15, "the reconnection")
+            time.sleep(0.5)
+            driver.find_element(By.ID, "record").click()  # stop
+            stopped = time.monotonic()
+            wait_for(driver, "return location.pathname.startsWith('/attempts/')", 30, "the report page")
+        finally:
+            driver.quit()
+    (wav,) = (tmp_path / "rec").rglob("*.wav")
+    on_server = sf.info(str(wav)).duration
+    # everything between the page's start and the stop click, the 2+ s offline included (less the start-up)
+    assert on_server >= (stopped - started) - 1.5, (on_server, stopped - started)
+    with Store.open() as s:
+        (a,) = s.attempts()
+    assert a.status in ("scored", "no_speech") and a.audio_path == wav.resolve()
+
+
 def test_a_second_tab_is_told_another_is_recording(tmp_path):
     with Server(FakeEngine(), tmp_path / "rec") as server:
         driver = browser(None)
