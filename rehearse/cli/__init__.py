@@ -55,6 +55,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 HotwordsOpt = Annotated[bool, typer.Option(
     "--hotwords/--no-hotwords", help="Bias Whisper toward the question's English terms (InfoNCE, Q-Former…): "
                                      "far more of them come out right; --no-hotwords decodes without the hint.")]
+RecordingsOpt = Annotated[Optional[Path], typer.Option(
+    "--recordings", file_okay=False,
+    help="Folder for the WAV files (default: $REHEARSE_RECORDINGS, else ./recordings if it exists, "
+         "else recordings/ in rehearse's data directory).")]
 JudgeOpt = Annotated[str, typer.Option(
     "--judge", help="Who decides which key points were covered: offline (phrases, then meaning; default), "
                     "phrases (the rubric's literal phrases only), or llm (offline, then a chat model you run "

@@ -18,6 +18,7 @@ from rehearse.cli import (
     JudgeOpt,
     ModelOpt,
     NoShippedOpt,
+    RecordingsOpt,
     _judge,
     _judge_warnings,
     _library,
@@ -45,10 +46,7 @@ def practice(
         "--max-seconds", min=1, help="Stop recording after this many seconds.")] = None,
     silence_stop: Annotated[Optional[float], typer.Option(
         "--silence-stop", min=0.5, help="Stop after this many seconds of silence once you have started.")] = None,
-    recordings: Annotated[Optional[Path], typer.Option(
-        "--recordings", file_okay=False,
-        help="Folder for the WAV files (default: $REHEARSE_RECORDINGS, else ./recordings if it exists, "
-             "else recordings/ in rehearse's data directory).")] = None,
+    recordings: RecordingsOpt = None,
     engine: EngineOpt = "faster-whisper",
     model: ModelOpt = "base",
     judge: JudgeOpt = "offline",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from rehearse.cli import BankOpt, EngineOpt, HotwordsOpt, JudgeOpt, ModelOpt, NoShippedOpt, _judge, app, cli_errors
+from rehearse.cli import (
+    BankOpt,
+    EngineOpt,
+    HotwordsOpt,
+    JudgeOpt,
+    ModelOpt,
+    NoShippedOpt,
+    RecordingsOpt,
+    _judge,
+    app,
+    cli_errors,
+)
 from rehearse.errors import UsageError
 
 
@@ -30,8 +40,7 @@ def serve(
                                                      "unless you really mean otherwise.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the page in a browser.")] = False,
-    recordings: Annotated[Optional[Path], typer.Option(
-        "--recordings", file_okay=False, help="Folder for the WAV files (default as for 'rehearse practice').")] = None,
+    recordings: RecordingsOpt = None,
     max_seconds: Annotated[float, typer.Option("--max-seconds", min=10, max=3 * 3600,
                                                help="The longest answer taken, in seconds.")] = 15 * 60,
     engine: EngineOpt = "faster-whisper",
