@@ -1,0 +1,258 @@
+"""Speech played while it is still being made: the first clause is heard while the rest is synthesised.
+
+:class:`ClipStream` is the audio of one text as it grows: a worker thread appends 16-bit pieces
+(:func:`fill`, clause by clause when the engine has a ``stream`` method, else the whole file at once) and,
+when the text is complete, writes the whole clip to the cache; the player reads the pieces as they come.
+:func:`play_stream` writes them to a sounddevice output stream in short blocks, so Enter (``stop``) or
+Ctrl-C stops the sound within a block, and an error half way through ends the reading with that error.
+What is played is exactly what is cached: the same 16-bit samples.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rehearse.errors import RehearseError, TTSError
+from rehearse.voices.cache import AudioCache
+
+BLOCK_S = 0.05  # the player writes this much at a time: Enter or Ctrl-C stop the sound within a block
+
+
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    """float samples in [-1, 1] -> 16-bit samples (what the cache file holds)."""
+    return np.clip(np.round(np.asarray(audio, np.float64) * 32767), -32768, 32767).astype(np.int16)
+
+
+class ClipStream:
+    """The audio of one text while it is made: pieces appended by one thread and read by another."""
+
+    def __init__(self) -> None:
+        self.rate = 0
+        self.pieces: list[np.ndarray] = []
+        self.path: Path | None = None  # the cached file, once the whole clip is made
+        self.finished_at: float | None = None  # time.monotonic() when it was
+        self.error: TTSError | None = None
+        self.cancelled = threading.Event()
+        self._cond = threading.Condition()
+
+    @classmethod
+    def from_file(cls, path: Path) -> "ClipStream":
+        """A finished stream holding a cached file."""
+        import soundfile as sf
+
+        try:
+            data, rate = sf.read(str(path), dtype="int16", always_2d=True)
+        except (OSError, RuntimeError) as exc:
+            raise TTSError(f"cannot read the cached speech {path} ({exc})") from None
+        s = cls()
+        s.put(int(rate), data[:, 0].copy())
+        s.finish(path)
+        return s
+
+    @property
+    def done(self) -> bool:
+        """True once the whole clip is made, failed or was cancelled."""
+        return self.path is not None or self.error is not None or self.cancelled.is_set()
+
+    def put(self, rate: int, piece: np.ndarray) -> None:
+        """Append 16-bit samples at ``rate`` Hz (every piece of one stream has the same rate)."""
+        with self._cond:
+            if self.rate and rate != self.rate:
+                raise TTSError(f"the engine changed its sample rate mid-text ({self.rate} -> {rate} Hz)")
+            self.rate = rate
+            self.pieces.append(piece)
+            self._cond.notify_all()
+
+    def finish(self, path: Path) -> None:
+        """The whole clip is made and cached at ``path``."""
+        with self._cond:
+            self.path, self.finished_at = path, time.monotonic()
+            self._cond.notify_all()
+
+    def fail(self, error: TTSError) -> None:
+        """Synthesis stopped with ``error``: readers get it after the pieces already made."""
+        with self._cond:
+            self.error = error
+            self._cond.notify_all()
+
+    def cancel(self) -> None:
+        """Stop making the clip (after the piece being made); nothing is cached."""
+        with self._cond:
+            self.cancelled.set()
+            self._cond.notify_all()
+
+    def read(self, stop: Callable[[], bool] | None = None, poll: float = 0.05) -> Iterator[np.ndarray]:
+        """The pieces in order, waiting for each; raises the synthesis error once the pieces before it
+        are read. Ends early when ``stop()`` is true (checked every ``poll`` seconds while waiting)."""
+        i = 0
+        while True:
+            with self._cond:
+                while i >= len(self.pieces) and not self.done:
+                    if stop is not None and stop():
+                        return
+                    self._cond.wait(poll)
+                if i < len(self.pieces):
+                    piece = self.pieces[i]
+                elif self.error is not None:
+                    raise self.error
+                else:
+                    return
+            i += 1
+            yield piece
+
+    def wait(self, timeout: float | None = None) -> Path:
+        """The cached file once the whole clip is made; raises the synthesis error."""
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self.done:
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TTSError("the speech was not ready in time")
+                self._cond.wait(0.1 if left is None else min(left, 0.1))
+        if self.error is not None:
+            raise self.error
+        if self.path is None:
+            raise TTSError("the speech was cancelled")
+        return self.path
+
+    def audio(self) -> np.ndarray:
+        """Every piece made so far, as one array."""
+        with self._cond:
+            return np.concatenate(self.pieces) if self.pieces else np.zeros(0, np.int16)
+
+
+def engine_pieces(engine: Any, text: str, lang: str, voice: str | None,
+                  scratch: Path) -> Iterator[tuple[int, np.ndarray]]:
+    """(rate, 16-bit samples) pieces of ``text`` from ``engine``: clause by clause when it has a
+    ``stream(text, lang, voice)`` method yielding (rate, float samples), else its whole file at once."""
+    streaming = getattr(engine, "stream", None)
+    if callable(streaming):
+        for rate, piece in streaming(text, lang, voice):
+            yield int(rate), to_int16(piece)
+        return
+    import soundfile as sf
+
+    engine.synthesize(text, lang, scratch, voice)
+    try:
+        data, rate = sf.read(str(scratch), dtype="int16", always_2d=True)
+    except (OSError, RuntimeError) as exc:
+        raise TTSError(f"{engine.name} wrote no readable audio ({exc})") from None
+    finally:
+        scratch.unlink(missing_ok=True)
+    yield int(rate), data[:, 0].copy()
+
+
+def fill(stream: ClipStream, engine: Any, text: str, lang: str, voice: str | None, cache: AudioCache,
+         key: str) -> None:
+    """Make ``text`` into ``stream`` piece by piece, then cache the whole clip (run on a worker thread).
+    Every failure ends up in the stream as one :class:`TTSError`; a cancelled stream caches nothing."""
+    import soundfile as sf
+
+    scratch = cache.folder / f".tmp-{key}-whole.wav"
+    try:
+        cache.folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        import tempfile
+
+        scratch = Path(tempfile.gettempdir()) / f"rehearse-tts-{key}.wav"
+    try:
+        for rate, piece in engine_pieces(engine, text, lang, voice, scratch):
+            if stream.cancelled.is_set():
+                return
+            stream.put(rate, piece)
+        if stream.cancelled.is_set():
+            return
+        whole = stream.audio()
+        if not len(whole):
+            raise TTSError(f"{engine.name} made no sound from this text")
+
+        def write(tmp: Path) -> Path:
+            sf.write(str(tmp), whole, stream.rate, subtype="PCM_16")
+            return tmp
+
+        stream.finish(cache.make(key, write))
+    except TTSError as exc:
+        stream.fail(exc)
+    except RehearseError as exc:
+        stream.fail(TTSError(str(exc)))
+    except Exception as exc:  # noqa: BLE001 - a bug in an engine: one line, the question is still shown
+        stream.fail(TTSError(f"the synthesis failed ({type(exc).__name__}: {exc})"))
+
+
+@dataclass
+class Playback:
+    """What one :func:`play_stream` call did: the samples written, when the first was, how it ended."""
+
+    rate: int = 0
+    played: list[np.ndarray] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    first_sound_s: float | None = None  # seconds from the call to the first samples handed to the device
+    stopped: bool = False  # stopped by ``stop()`` before the end
+
+    def audio(self) -> np.ndarray:
+        """Every sample handed to the output device, in order."""
+        return np.concatenate(self.played) if self.played else np.zeros(0, np.int16)
+
+
+def play_stream(stream: ClipStream, stop: Callable[[], bool] | None = None,
+                playback: Playback | None = None, rate: int | None = None) -> Playback:
+    """Play ``stream`` on the default output device while it is being made, and wait until it ends.
+
+    With ``rate`` (the engine's sample rate, when known) the device is opened before the first piece
+    exists: an output stream takes up to 2 s to start (measured through PortAudio → ALSA → PulseAudio),
+    and that now overlaps the synthesis of the first clause. ``stop()`` (checked every block) ends it
+    early; Ctrl-C stops the sound at once and propagates; a synthesis error half way raises
+    :class:`TTSError` after stopping the sound; no output device is a :class:`TTSError` too."""
+    pb = playback or Playback()
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        raise TTSError(f"PortAudio is not installed ({exc})") from None
+    out: Any = None
+
+    def open_at(hz: int) -> Any:
+        o = sd.OutputStream(samplerate=hz, channels=1, dtype="int16", latency="low")
+        o.start()
+        pb.rate = hz
+        return o
+
+    try:
+        if rate:
+            out = open_at(rate)
+        for piece in stream.read(stop):
+            if out is not None and stream.rate != pb.rate:  # the hint was wrong: reopen at the real rate
+                out.close()
+                out = None
+            if out is None:
+                out = open_at(stream.rate)
+            block = max(1, int(BLOCK_S * stream.rate))
+            for at in range(0, len(piece), block):
+                if stop is not None and stop():
+                    pb.stopped = True
+                    return pb
+                part = piece[at:at + block]
+                out.write(part.reshape(-1, 1))
+                if pb.first_sound_s is None:
+                    pb.first_sound_s = time.monotonic() - pb.started
+                pb.played.append(part)
+        pb.stopped = not stream.done or stream.cancelled.is_set()  # read() returned early: stop() or cancel
+        if pb.played and not pb.stopped:
+            out.stop()  # lets the last blocks play out
+    except sd.PortAudioError as exc:
+        raise TTSError(f"no audio output ({exc})") from None
+    finally:
+        if out is not None:
+            try:
+                if out.active:
+                    out.abort()  # stopped early, an error or Ctrl-C: silence now, not after the buffer
+                out.close()
+            except sd.PortAudioError:
+                pass
+    return pb
