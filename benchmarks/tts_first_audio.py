@@ -15,7 +15,7 @@ process so nothing is warm from an earlier question:
 * **model loaded**: the model was loaded first (practice loads it in the background at session start),
   the question itself still not cached.
 
-Printed per case: the median time from the call to the first samples handed to the output device
+Printed per case: the median time from the call to the first audible samples handed to the output device
 ("first audio"), and the median time until the whole clip was made — which is when speech would have
 started before streaming (a clip was played only once whole).
 """

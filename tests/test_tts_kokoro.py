@@ -90,7 +90,7 @@ def test_a_streamed_question_starts_before_it_is_whole_and_plays_what_is_cached(
     stream = speaker.stream(text, "zh")
     played = play_stream(stream, rate=kokoro.sample_rate)
     path = stream.wait()
-    assert len(stream.pieces) == 3  # a lead-in silence, then the two clauses one by one
+    assert len(stream.pieces) == 2  # the two clauses, one by one
     assert played.first_sound_s is not None and stream.finished_at is not None
     assert played.started + played.first_sound_s < stream.finished_at  # heard before the clip was whole
     cached, rate = sf.read(str(path), dtype="int16")

@@ -22,6 +22,7 @@ import numpy as np
 from rehearse.errors import RehearseError, TTSError
 from rehearse.voices.cache import AudioCache
 
+AUDIBLE = 328  # 1 % of full scale: a block with a louder sample is "sound" (silence before it is not)
 BLOCK_S = 0.05  # the player writes this much at a time: Enter or Ctrl-C stop the sound within a block
 
 
@@ -193,7 +194,7 @@ class Playback:
     rate: int = 0
     played: list[np.ndarray] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
-    first_sound_s: float | None = None  # seconds from the call to the first samples handed to the device
+    first_sound_s: float | None = None  # seconds from the call to the first audible block handed to the device
     stopped: bool = False  # stopped by ``stop()`` before the end
 
     def audio(self) -> np.ndarray:
@@ -239,7 +240,7 @@ def play_stream(stream: ClipStream, stop: Callable[[], bool] | None = None,
                     return pb
                 part = piece[at:at + block]
                 out.write(part.reshape(-1, 1))
-                if pb.first_sound_s is None:
+                if pb.first_sound_s is None and np.any(np.abs(part) > AUDIBLE):
                     pb.first_sound_s = time.monotonic() - pb.started
                 pb.played.append(part)
         pb.stopped = not stream.done or stream.cancelled.is_set()  # read() returned early: stop() or cancel
