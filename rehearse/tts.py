@@ -242,6 +242,8 @@ class Speaker:
         """The audio of ``text``: from the cache, already being made (by :meth:`prefetch`), or started now."""
         key, engine = self._key(text, lang)
         with self._lock:
+            for k in [k for k, s in self._streams.items() if s.path is not None and k != key]:
+                del self._streams[k]  # whole and cached (a question skipped while it was being made)
             made = self._streams.get(key)
             if made is not None and made.error is None and not made.cancelled.is_set():
                 return made
