@@ -196,18 +196,3 @@ def _a_wav(folder):  # type: ignore[no-untyped-def]
     sf.write(str(path), (tone(0.1, 440.0) * 32767).astype(np.int16), RATE, subtype="PCM_16", format="WAV")
     return path
 
-
-@pytest.mark.parametrize("clause, head", [
-    ("图像生成领域有哪些经典工作？", "图像生成领域"),          # before 有
-    ("介绍一下对比学习的基本原理，", "介绍一下"),              # after 一下, not inside 对比学习
-    ("多模态中常见的 sota 模型有哪些？", "多模态中常见的"),    # where the script changes
-    ("在百度主要做的是什么工作？", "在百度主要做的"),          # never before 的
-    ("介绍一下 control net 。", "介绍一下 control net 。"),  # short: whole
-    ("Which loss functions are commonly used in contrastive learning today?", "Which loss functions are commonly used"),
-])
-def test_the_first_piece_is_a_short_head_cut_at_a_phrase_break(clause, head):
-    from rehearse.voices.kokoro import split_head
-
-    lang = "en" if clause.isascii() else "zh"
-    got, rest = split_head(clause, lang)
-    assert got == head and (got + rest).replace(" ", "") == clause.replace(" ", "")  # nothing lost
