@@ -31,7 +31,7 @@ from typing import Protocol
 
 from rehearse.errors import RehearseError, TTSError
 from rehearse.voices.cache import AudioCache, cache_key
-from rehearse.voices.stream import ClipStream, Playback, fill, play_stream
+from rehearse.voices.stream import ClipStream, OutputLine, Playback, fill, play_stream
 
 LANGUAGES = {"zh": "Mandarin", "en": "English"}
 
@@ -191,6 +191,7 @@ class Speaker:
         self._streams: dict[str, ClipStream] = {}  # being made, or made and not yet spoken
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._line: OutputLine | None = None  # the output kept open for the session, once warmed up
         self.notice: str | None = None
         self.last: Playback | None = None  # what the last :meth:`speak` played (for tests and benchmarks)
         if isinstance(engine, str) and engine != "auto":
@@ -270,7 +271,8 @@ class Speaker:
             self._done_with(stream)
 
     def warm_up(self, lang: str) -> None:
-        """Load the engine for ``lang`` on the worker thread (Kokoro's model takes seconds to load)."""
+        """Load the engine for ``lang`` on the worker thread (Kokoro's model takes seconds to load) and
+        open the output device for the session (:class:`~rehearse.voices.stream.OutputLine`)."""
         try:
             engine = self.engine_for(lang)
         except RehearseError:
@@ -278,6 +280,12 @@ class Speaker:
         load = getattr(engine, "load", None)
         if callable(load):
             self._submit(load)  # an error here shows again, as one line, when a question is spoken
+        rate = getattr(engine, "sample_rate", None)
+        if rate and self._line is None and "*" not in self._muted:
+            try:  # the output device starts now, not when the question is read (it takes up to 2 s)
+                self._line = OutputLine(int(rate))
+            except Exception:  # noqa: BLE001 - no device, or PortAudio missing: said when a question is spoken
+                self._line = None
 
     def prefetch(self, text: str, lang: str) -> None:
         """Start making the audio for ``text`` in the background (errors show when it is spoken)."""
@@ -319,7 +327,7 @@ class Speaker:
                 self.notice = f"Could not read the question aloud: {exc} The question is shown only."
             return False
         try:
-            play_stream(stream, stop, self.last, getattr(self.engine_for(lang), "sample_rate", None))
+            play_stream(stream, stop, self.last, getattr(self.engine_for(lang), "sample_rate", None), self._line)
         except TTSError as exc:
             if stream.error is exc:
                 self.notice = f"Could not read the question aloud: {exc} The question is shown only."
@@ -345,6 +353,9 @@ class Speaker:
             self._streams.clear()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        if self._line is not None:
+            self._line.close()
+            self._line = None
 
 
 def play_file(path: Path) -> None:

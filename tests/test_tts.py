@@ -42,7 +42,7 @@ class FakeEngine:
 def fake_player(played: list):  # type: ignore[no-untyped-def]
     """A stand-in for the output device: takes every piece of the stream and keeps the whole clip."""
 
-    def play(stream, stop=None, playback=None, rate=None):  # type: ignore[no-untyped-def]
+    def play(stream, stop=None, playback=None, rate=None, line=None):  # type: ignore[no-untyped-def]
         pb = playback or Playback()
         pb.played.extend(stream.read(stop))
         played.append(pb.audio())
@@ -134,7 +134,7 @@ def test_bad_input_is_one_line_and_the_question_is_still_shown(registry, tmp_pat
 def test_a_failing_output_device_stops_reading_aloud_after_one_line(registry, tmp_path, monkeypatch):
     registry(kokoro=FakeEngine("kokoro", ("zh", "en")))
 
-    def no_device(stream, stop=None, playback=None, rate=None):  # type: ignore[no-untyped-def]
+    def no_device(stream, stop=None, playback=None, rate=None, line=None):  # type: ignore[no-untyped-def]
         raise TTSError("no audio output (PortAudio: no default output device)")
 
     monkeypatch.setattr(tts, "play_stream", no_device)

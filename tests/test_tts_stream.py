@@ -18,7 +18,7 @@ import soundfile as sf
 from rehearse import tts
 from rehearse.errors import TTSError
 from rehearse.tts import Speaker
-from rehearse.voices.stream import ClipStream, Playback, play_stream
+from rehearse.voices.stream import ClipStream, OutputLine, Playback, play_stream
 from tests.audio_stack import pulse  # noqa: F401 - the fixture
 
 RATE = 24000
@@ -81,7 +81,7 @@ def release_after_first_sound(speaker: Speaker, engine: GatedEngine, later: list
     def run() -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if speaker.last is not None and speaker.last.first_sound_s is not None:
+            if speaker.last is not None and speaker.last.played:  # handed to the output
                 break
             time.sleep(0.01)
         for i in later:
@@ -101,7 +101,7 @@ def test_first_piece_plays_while_the_rest_is_made_and_what_played_is_cached(puls
     assert engine.loaded.is_set() and engine.made == [0, 1, 2]
     played = s.last.audio()
     assert s.last.rate == RATE and not s.last.stopped
-    assert s.last.first_sound_s is not None and s.last.first_sound_s < 5  # before piece 2 existed
+    assert s.last.first_sound_s is not None  # the device took the first piece (before piece 2 existed: see above)
     cached = s.audio_for("介绍一下 ControlNet，它怎么工作？", "zh")
     data, rate = sf.read(str(cached), dtype="int16")
     assert rate == RATE and np.array_equal(data, played)  # what was played is what is cached
@@ -128,15 +128,31 @@ def test_the_sound_really_reaches_the_output(pulse, tmp_path):
     loud = np.abs(got) > 0.1
     assert pb.audio().size == int(0.6 * RATE) and pb.rate == RATE
     assert 0.4 < loud.sum() / 16000 < 0.8  # about 0.6 s of tone came back through the sink's monitor
+    heard.clear()
+    line = OutputLine(RATE)  # the same through the line a session keeps open
+    try:
+        with sd.InputStream(device="pulse", samplerate=16000, channels=1, dtype="float32",
+                            callback=lambda block, *_: heard.append(block[:, 0].copy())):
+            time.sleep(0.2)
+            pb = play_stream(stream, line=line)
+            time.sleep(0.3)
+    finally:
+        line.close()
+    loud = np.abs(np.concatenate(heard)) > 0.1
+    assert pb.audio().size == int(0.6 * RATE) and 0.4 < loud.sum() / 16000 < 0.8
 
 
-def test_enter_skips_the_rest_and_the_whole_clip_is_still_cached(pulse, gated, tmp_path):
+@pytest.mark.parametrize("line", [False, True], ids=["own-stream", "session-line"])
+def test_enter_skips_the_rest_and_the_whole_clip_is_still_cached(pulse, gated, tmp_path, line):
     engine = gated()
     s = Speaker(cache_dir=tmp_path)
+    if line:
+        s.warm_up("zh")  # the output kept open for the session
+        assert s._line is not None
     skip = threading.Event()
 
     def stop() -> bool:
-        if s.last is not None and s.last.first_sound_s is not None:
+        if s.last is not None and s.last.played:
             skip.set()
         return skip.is_set()
 
@@ -162,14 +178,17 @@ def test_an_error_half_way_is_one_line_and_nothing_is_cached(pulse, gated, tmp_p
     s.close()
 
 
-def test_ctrl_c_stops_the_sound_and_close_drops_the_half_made_clip(pulse, gated, tmp_path):
+@pytest.mark.parametrize("line", [False, True], ids=["own-stream", "session-line"])
+def test_ctrl_c_stops_the_sound_and_close_drops_the_half_made_clip(pulse, gated, tmp_path, line):
     engine = gated()
     s = Speaker(cache_dir=tmp_path)
+    if line:
+        s.warm_up("zh")
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell may ignore SIGINT
 
     def interrupt() -> None:
         deadline = time.monotonic() + 20
-        while (s.last is None or s.last.first_sound_s is None) and time.monotonic() < deadline:
+        while (s.last is None or not s.last.played) and time.monotonic() < deadline:
             time.sleep(0.01)
         signal.raise_signal(signal.SIGINT)  # raise_signal runs the handler in the main thread
 

@@ -3,8 +3,9 @@
 :class:`ClipStream` is the audio of one text as it grows: a worker thread appends 16-bit pieces
 (:func:`fill`, clause by clause when the engine has a ``stream`` method, else the whole file at once) and,
 when the text is complete, writes the whole clip to the cache; the player reads the pieces as they come.
-:func:`play_stream` writes them to a sounddevice output stream in short blocks, so Enter (``stop``) or
-Ctrl-C stops the sound within a block, and an error half way through ends the reading with that error.
+:func:`play_stream` writes them to a sounddevice output stream in short blocks — or queues them on an
+:class:`OutputLine` kept open for the session — so Enter (``stop``) or Ctrl-C stops the sound within a
+few blocks, and an error half way through ends the reading with that error.
 What is played is exactly what is cached: the same 16-bit samples.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,7 +191,8 @@ def fill(stream: ClipStream, engine: Any, text: str, lang: str, voice: str | Non
 
 @dataclass
 class Playback:
-    """What one :func:`play_stream` call did: the samples written, when the first was, how it ended."""
+    """What one :func:`play_stream` call did: the samples handed to the output (the device, or the queue of
+    an :class:`OutputLine`), when the first audible one reached the device, how it ended."""
 
     rate: int = 0
     played: list[np.ndarray] = field(default_factory=list)
@@ -202,16 +205,137 @@ class Playback:
         return np.concatenate(self.played) if self.played else np.zeros(0, np.int16)
 
 
+class OutputLine:
+    """An output stream kept open for a session, playing silence while idle, so a question starts at once.
+
+    Starting an output stream takes up to 2 s (measured through PortAudio → ALSA → PulseAudio), and so
+    does restarting one that ran dry; a line that is always fed (silence when nothing is queued) has
+    neither. :meth:`play_stream` queues blocks on it and waits while they play."""
+
+    def __init__(self, rate: int) -> None:
+        import sounddevice as sd
+
+        self.rate = rate
+        self._queue: deque[np.ndarray] = deque()
+        self._pending = 0  # frames queued and not yet handed to the device
+        self._queued = self._fed = 0  # frames ever queued, ever handed to the device
+        self._mark: int | None = None  # note when the device has been handed this frame …
+        self.mark_reached: float | None = None  # … (time.monotonic())
+        self._lock = threading.Lock()
+        self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="int16", latency="low",
+                                       callback=self._feed)
+        self._stream.start()
+
+    def _feed(self, out: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+        filled = 0
+        with self._lock:
+            while filled < frames and self._queue:
+                head = self._queue[0]
+                take = min(frames - filled, len(head))
+                out[filled:filled + take, 0] = head[:take]
+                filled += take
+                self._pending -= take
+                self._fed += take
+                if take == len(head):
+                    self._queue.popleft()
+                else:
+                    self._queue[0] = head[take:]
+        out[filled:] = 0
+        if self._mark is not None and self.mark_reached is None and self._fed > self._mark:
+            self.mark_reached = time.monotonic()
+
+    @property
+    def pending_s(self) -> float:
+        """Seconds of audio queued and not yet played."""
+        return self._pending / self.rate
+
+    def put(self, samples: np.ndarray) -> None:
+        """Queue 16-bit samples to play after those already queued."""
+        with self._lock:
+            self._queue.append(samples)
+            self._pending += len(samples)
+            self._queued += len(samples)
+
+    def watch(self, offset: int) -> None:
+        """Note (in :attr:`mark_reached`) when sample ``offset`` of the samples queued next reaches the device."""
+        with self._lock:
+            self._mark, self.mark_reached = self._queued + offset, None
+
+    def clear(self) -> None:
+        """Drop whatever is queued: silence within a device block."""
+        with self._lock:
+            self._queue.clear()
+            self._pending = 0
+
+    @property
+    def alive(self) -> bool:
+        """True while the device keeps asking for audio."""
+        return bool(self._stream.active)
+
+    def close(self) -> None:
+        """Stop and release the device."""
+        try:
+            self._stream.abort()
+            self._stream.close()
+        except Exception:  # noqa: BLE001 - closing a device that already failed
+            pass
+
+
+def _play_on_line(stream: ClipStream, line: OutputLine, stop: Callable[[], bool] | None, pb: Playback) -> Playback:
+    pb.rate = line.rate
+    block = max(1, int(BLOCK_S * line.rate))
+    watching = False
+
+    def halted() -> bool:
+        if stop is not None and stop():
+            line.clear()  # silence within a device block
+            pb.stopped = True
+        return pb.stopped
+
+    try:
+        for piece in stream.read(stop):
+            for at in range(0, len(piece), block):
+                while line.pending_s > 4 * BLOCK_S:  # a few blocks ahead, no more: Enter stops them at once
+                    if halted():
+                        return pb
+                    if not line.alive:
+                        raise TTSError("the audio output stopped")
+                    time.sleep(BLOCK_S / 2)
+                part = piece[at:at + block]
+                loud = np.flatnonzero(np.abs(part) > AUDIBLE)
+                if not watching and len(loud):
+                    line.watch(int(loud[0]))  # first sound: when the device takes this sample
+                    watching = True
+                line.put(part)
+                pb.played.append(part)
+        if not stream.done or stream.cancelled.is_set():  # read() returned early: stop() or cancel
+            line.clear()
+            pb.stopped = True
+        while line.pending_s > 0 and not halted():  # the end plays out
+            time.sleep(BLOCK_S / 2)
+    except BaseException:  # an error half way, or Ctrl-C: silence now
+        line.clear()
+        raise
+    finally:
+        if line.mark_reached is not None:
+            pb.first_sound_s = line.mark_reached - pb.started
+    return pb
+
+
 def play_stream(stream: ClipStream, stop: Callable[[], bool] | None = None,
-                playback: Playback | None = None, rate: int | None = None) -> Playback:
+                playback: Playback | None = None, rate: int | None = None,
+                line: OutputLine | None = None) -> Playback:
     """Play ``stream`` on the default output device while it is being made, and wait until it ends.
 
     With ``rate`` (the engine's sample rate, when known) the device is opened before the first piece
     exists: an output stream takes up to 2 s to start (measured through PortAudio → ALSA → PulseAudio),
     and that now overlaps the synthesis of the first clause. ``stop()`` (checked every block) ends it
     early; Ctrl-C stops the sound at once and propagates; a synthesis error half way raises
-    :class:`TTSError` after stopping the sound; no output device is a :class:`TTSError` too."""
+    :class:`TTSError` after stopping the sound; no output device is a :class:`TTSError` too. With an open
+    ``line`` at the stream's rate the blocks are queued on it instead (no device start at all)."""
     pb = playback or Playback()
+    if line is not None and line.alive and line.rate == (stream.rate or rate):
+        return _play_on_line(stream, line, stop, pb)
     try:
         import sounddevice as sd
     except OSError as exc:
