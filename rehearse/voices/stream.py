@@ -25,7 +25,7 @@ from rehearse.errors import RehearseError, TTSError
 from rehearse.voices.cache import AudioCache
 
 AUDIBLE = 328  # 1 % of full scale: a block with a louder sample is "sound" (silence before it is not)
-LINE_LATENCY_S = 0.1  # the output buffer of a session's OutputLine
+LINE_LATENCY_S = 0.3  # the output buffer of a session's OutputLine
 BLOCK_S = 0.05  # the player writes this much at a time: Enter or Ctrl-C stop the sound within a block
 
 
@@ -223,8 +223,8 @@ class OutputLine:
         self._mark: int | None = None  # note when the device has been handed this frame …
         self.mark_reached: float | None = None  # … (time.monotonic())
         self._lock = threading.Lock()
-        # 0.1 s of buffer: with PortAudio's "low" (8 ms here) a busy machine missed a callback now and then,
-        # and the device's recovery from that underrun held the sound back by 0.5–2 s
+        # 0.3 s of buffer: with less (PortAudio's "low" is 8 ms here; 0.1 s too), a machine busy with
+        # synthesis missed callbacks, and each recovery from the underrun held the sound back by ~2 s
         self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="int16", latency=LINE_LATENCY_S,
                                        callback=self._feed)
         self._stream.start()
