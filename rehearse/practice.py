@@ -183,7 +183,9 @@ class Session:
             return self.summary
         self.source_factory()  # a missing or busy device fails before anything else
         self._questions = list(questions)
-        self._prefetch(0)  # the first question is made while the session starts
+        if self.speaker is not None:  # the voice model loads, and the first question is made, while the session starts
+            self.speaker.warm_up(questions[0].language)
+        self._prefetch(0)
         self.summary.session_id = self.store.start_session("practice")
         try:
             i = 0
@@ -265,7 +267,7 @@ class Session:
     def _attempt(self, q: Question, index: int, total: int, live: LiveTranscriber) -> Outcome:
         self.console.print(question_panel(q, index, total))
         if self.speaker is not None:
-            self.speaker.speak(q.question, q.language)
+            self._read_aloud(q)
             notice = self.speaker.take_notice()  # a language with no voice: said once, then shown only
             if notice:
                 self.console.print(Text(notice, style="dim"))
@@ -288,6 +290,16 @@ class Session:
         if interrupted and not Confirm.ask("Recording interrupted. Score it?", default=True, console=self.console):
             return self._not_scored(q, recording.path, "kept unscored")
         return self._score(q, live, recording)
+
+    def _read_aloud(self, q: Question) -> None:
+        """Read the question aloud (it starts after its first clause is made); Enter at a terminal skips
+        the rest, Ctrl-C stops the sound and ends the session."""
+        assert self.speaker is not None
+        if not sys.stdin.isatty():  # piped input holds the answers to the prompts: do not read it here
+            self.speaker.speak(q.question, q.language)
+            return
+        with KeyReader() as keys:
+            self.speaker.speak(q.question, q.language, stop=lambda: keys.enter_pressed(0))
 
     def _record(self, recorder: Recorder, q: Question) -> tuple[Recording, bool]:
         """Record with the live meter until Enter / auto-stop / Ctrl-C; the file is always finalised."""

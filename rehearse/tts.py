@@ -12,8 +12,10 @@ the first one usable here wins:
 
 With no usable voice for a language, :class:`Speaker` says so once (``notice``) and the question is only
 shown. Audio is cached by (text, language, engine, voice) under :func:`rehearse.paths.speech_cache_dir`,
-and :meth:`Speaker.prefetch` synthesises the next question in the background while the user answers, so
-speaking starts as soon as the question appears. Playback is through sounddevice, like everything else.
+and :meth:`Speaker.prefetch` synthesises the next question in the background while the user answers. A
+question that is not ready yet is streamed (:mod:`rehearse.voices.stream`): its first clause plays while
+the rest is made, so speaking starts after one clause, not the whole text. Playback is through
+sounddevice, like everything else.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
 from rehearse.errors import RehearseError, TTSError
-from rehearse.voices.cache import AudioCache, Prefetcher, cache_key
+from rehearse.voices.cache import AudioCache, cache_key
+from rehearse.voices.stream import ClipStream, OutputLine, Playback, fill, play_stream
 
 LANGUAGES = {"zh": "Mandarin", "en": "English"}
 
@@ -164,8 +169,11 @@ def no_voice_notice(lang: str) -> str:
 
 
 class Speaker:
-    """Reads questions aloud with the best engine for each language, cached and made ahead of time.
+    """Reads questions aloud with the best engine for each language, cached, made ahead and streamed.
 
+    A question's audio is made on one worker thread (:meth:`prefetch` starts it ahead of time) into a
+    :class:`~rehearse.voices.stream.ClipStream`; :meth:`speak` plays it while it is still being made, so
+    the first clause is heard as soon as it exists, and the whole clip is cached once complete.
     Anything that goes wrong (no voice for the language, a damaged voice file, text the G2P cannot
     read, no output device) sets :attr:`notice` to one line and returns False: the question is still
     shown. A language with no voice is explained once, then silently shown only.
@@ -180,8 +188,12 @@ class Speaker:
         self._engines: dict[str, TTSEngine | None] = {}
         self._muted: set[str] = set()  # languages already explained as unspeakable
         self.cache = AudioCache(cache_dir or speech_cache_dir())
-        self.prefetcher = Prefetcher()
+        self._streams: dict[str, ClipStream] = {}  # being made, or made and not yet spoken
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._line: OutputLine | None = None  # the output kept open for the session, once warmed up
         self.notice: str | None = None
+        self.last: Playback | None = None  # what the last :meth:`speak` played (for tests and benchmarks)
         if isinstance(engine, str) and engine != "auto":
             choose_engine(engine)  # an unknown or missing engine fails here, once
 
@@ -221,23 +233,68 @@ class Speaker:
             raise TTSError(no_voice_notice(lang))
         return cache_key(text, lang, engine.name, self.voice), engine
 
-    def audio_for(self, text: str, lang: str) -> Path:
-        """The spoken ``text`` as a cached WAV file: made ahead by :meth:`prefetch`, cached, or made now."""
+    def _submit(self, job: Callable[[], object]) -> None:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-tts")
+            self._pool.submit(job)
+
+    def stream(self, text: str, lang: str) -> ClipStream:
+        """The audio of ``text``: from the cache, already being made (by :meth:`prefetch`), or started now."""
         key, engine = self._key(text, lang)
-        made = self.prefetcher.result(key)
-        if made is not None and made.is_file():
-            return made
-        return self.cache.make(key, lambda tmp: engine.synthesize(text, lang, tmp, self.voice))
+        with self._lock:
+            for k in [k for k, s in self._streams.items() if s.path is not None and k != key]:
+                del self._streams[k]  # whole and cached (a question skipped while it was being made)
+            made = self._streams.get(key)
+            if made is not None and made.error is None and not made.cancelled.is_set():
+                return made
+            hit = self.cache.get(key)
+            if hit is not None:
+                return ClipStream.from_file(hit)
+            made = self._streams[key] = ClipStream()
+        self._submit(lambda: fill(made, engine, text, lang, self.voice, self.cache, key))
+        return made
+
+    def _done_with(self, stream: ClipStream) -> None:
+        """Forget ``stream`` once it is whole (its file is in the cache) or failed (made again next time)."""
+        with self._lock:
+            for key, s in list(self._streams.items()):
+                if s is stream and s.done:
+                    del self._streams[key]
+
+    def audio_for(self, text: str, lang: str) -> Path:
+        """The spoken ``text`` as a cached WAV file (waiting until the whole of it is made)."""
+        stream = self.stream(text, lang)
+        try:
+            return stream.wait()
+        finally:
+            self._done_with(stream)
+
+    def warm_up(self, lang: str) -> None:
+        """Load the engine for ``lang`` on the worker thread (Kokoro's model takes seconds to load) and
+        open the output device for the session (:class:`~rehearse.voices.stream.OutputLine`)."""
+        try:
+            engine = self.engine_for(lang)
+        except RehearseError:
+            return  # said when the question is spoken
+        load = getattr(engine, "load", None)
+        if callable(load):
+            self._submit(load)  # an error here shows again, as one line, when a question is spoken
+        rate = getattr(engine, "sample_rate", None)
+        if rate and self._line is None and "*" not in self._muted:
+            try:  # the output device starts now, not when the question is read (it takes up to 2 s)
+                self._line = OutputLine(int(rate))
+            except Exception:  # noqa: BLE001 - no device, or PortAudio missing: said when a question is spoken
+                self._line = None
 
     def prefetch(self, text: str, lang: str) -> None:
         """Start making the audio for ``text`` in the background (errors show when it is spoken)."""
         try:
-            key, engine = self._key(text, lang)
+            key, _ = self._key(text, lang)
+            if self.cache.get(key) is None:
+                self.stream(text, lang)
         except TTSError:
             return
-        if self.cache.get(key) is None:
-            self.prefetcher.submit(key, lambda: self.cache.make(
-                key, lambda tmp: engine.synthesize(text, lang, tmp, self.voice)))
 
     def synthesize_to_file(self, text: str, lang: str, path: str | os.PathLike[str]) -> Path:
         """Write the spoken ``text`` to ``path`` (WAV); raises :class:`TTSError` when it cannot."""
@@ -250,15 +307,18 @@ class Speaker:
             raise TTSError(f"cannot write {p}: {exc.strerror or exc}") from None
         return p
 
-    def speak(self, text: str, lang: str) -> bool:
-        """Say ``text`` aloud and wait until done; False (with ``notice`` set) if it could not.
+    def speak(self, text: str, lang: str, stop: Callable[[], bool] | None = None) -> bool:
+        """Say ``text`` aloud, starting as soon as its first clause is made, and wait until it ends or
+        ``stop()`` is true; False (with ``notice`` set) if it could not. Ctrl-C stops the sound at once.
 
         A language with no voice is explained once and then skipped quietly; so is everything once the
-        audio output has failed. A problem with one text (empty, unreadable) is reported for that text."""
+        audio output has failed. A problem with one text (empty, unreadable) is reported for that text;
+        one that shows half way through ends the reading with one line."""
         if lang in self._muted or "*" in self._muted:
             return False
+        self.last = Playback()
         try:
-            path = self.audio_for(text, lang)
+            stream = self.stream(text, lang)
         except RehearseError as exc:
             if self.engine_for(lang) is None:
                 self._muted.add(lang)
@@ -267,11 +327,16 @@ class Speaker:
                 self.notice = f"Could not read the question aloud: {exc} The question is shown only."
             return False
         try:
-            play_file(path)
-        except (TTSError, OSError) as exc:
-            self._muted.add("*")
-            self.notice = f"Could not play the question ({exc}); questions are shown only."
+            play_stream(stream, stop, self.last, getattr(self.engine_for(lang), "sample_rate", None), self._line)
+        except TTSError as exc:
+            if stream.error is exc:
+                self.notice = f"Could not read the question aloud: {exc} The question is shown only."
+            else:
+                self._muted.add("*")
+                self.notice = f"Could not play the question ({exc}); questions are shown only."
             return False
+        finally:
+            self._done_with(stream)
         return True
 
     def take_notice(self) -> str | None:
@@ -280,8 +345,17 @@ class Speaker:
         return notice
 
     def close(self) -> None:
-        """Stop background synthesis."""
-        self.prefetcher.close()
+        """Stop background synthesis: clips being made are dropped (nothing half made is cached)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            for s in self._streams.values():
+                s.cancel()
+            self._streams.clear()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self._line is not None:
+            self._line.close()
+            self._line = None
 
 
 def play_file(path: Path) -> None:

@@ -17,12 +17,13 @@ from rehearse.rubric import load_library
 from rehearse.store import Store
 from tests.conftest import FakeEngine, shared_clip
 from tests.test_tts import FakeEngine as FakeVoice
+from tests.test_tts import fake_player
 
 
 @pytest.fixture()
 def session_parts(tmp_path, monkeypatch):
-    played: list[str] = []
-    monkeypatch.setattr(tts, "play_file", lambda p: played.append(p.name))
+    played: list = []
+    monkeypatch.setattr(tts, "play_stream", fake_player(played))
     monkeypatch.setattr(practice, "beep", lambda: None)
     monkeypatch.setattr(tts, "_REGISTRY", {})
     qs = [q for q in load_library().questions if q.language == "zh"][:2]

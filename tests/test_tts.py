@@ -13,6 +13,7 @@ import soundfile as sf
 from rehearse import tts
 from rehearse.audio import load_audio, rms_dbfs
 from rehearse.tts import Speaker, TTSError, available_engines, choose_engine, no_voice_notice
+from rehearse.voices.stream import Playback
 from rehearse.voices.system import EspeakNG
 
 
@@ -36,6 +37,18 @@ class FakeEngine:
         t = np.arange(8000) / 16000
         sf.write(str(path), (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
         return path
+
+
+def fake_player(played: list):  # type: ignore[no-untyped-def]
+    """A stand-in for the output device: takes every piece of the stream and keeps the whole clip."""
+
+    def play(stream, stop=None, playback=None, rate=None, line=None):  # type: ignore[no-untyped-def]
+        pb = playback or Playback()
+        pb.played.extend(stream.read(stop))
+        played.append(pb.audio())
+        return pb
+
+    return play
 
 
 @pytest.fixture()
@@ -75,8 +88,8 @@ def test_a_registered_engine_goes_where_it_is_put(registry):
 def test_no_mandarin_voice_is_said_once_and_english_still_speaks(registry, tmp_path, monkeypatch):
     espeak = FakeEngine("espeak-ng", ("en",))
     registry(espeak_ng=espeak)
-    played: list[Path] = []
-    monkeypatch.setattr(tts, "play_file", played.append)
+    played: list[np.ndarray] = []
+    monkeypatch.setattr(tts, "play_stream", fake_player(played))
     s = Speaker(cache_dir=tmp_path)
     assert s.speak("介绍一下 ControlNet。", "zh") is False
     notice = s.take_notice()
@@ -89,7 +102,7 @@ def test_no_mandarin_voice_is_said_once_and_english_still_speaks(registry, tmp_p
 def test_audio_is_cached_by_text_and_voice_and_made_ahead_in_the_background(registry, tmp_path, monkeypatch):
     kokoro = FakeEngine("kokoro", ("zh", "en"))
     registry(kokoro=kokoro)
-    monkeypatch.setattr(tts, "play_file", lambda p: None)
+    monkeypatch.setattr(tts, "play_stream", fake_player([]))
     s = Speaker(cache_dir=tmp_path)
     s.prefetch("介绍一下 ControlNet。", "zh")
     assert s.speak("介绍一下 ControlNet。", "zh")
@@ -107,7 +120,7 @@ def test_audio_is_cached_by_text_and_voice_and_made_ahead_in_the_background(regi
 def test_bad_input_is_one_line_and_the_question_is_still_shown(registry, tmp_path, monkeypatch):
     broken = FakeEngine("kokoro", ("zh",), fail="Kokoro cannot turn this text into sounds (ValueError: x).")
     registry(kokoro=broken)
-    monkeypatch.setattr(tts, "play_file", lambda p: None)
+    monkeypatch.setattr(tts, "play_stream", fake_player([]))
     s = Speaker(cache_dir=tmp_path)
     for text in ("", "   ", "介绍一下 ControlNet。"):
         assert s.speak(text, "zh") is False
@@ -121,10 +134,10 @@ def test_bad_input_is_one_line_and_the_question_is_still_shown(registry, tmp_pat
 def test_a_failing_output_device_stops_reading_aloud_after_one_line(registry, tmp_path, monkeypatch):
     registry(kokoro=FakeEngine("kokoro", ("zh", "en")))
 
-    def no_device(path: Path) -> None:
+    def no_device(stream, stop=None, playback=None, rate=None, line=None):  # type: ignore[no-untyped-def]
         raise TTSError("no audio output (PortAudio: no default output device)")
 
-    monkeypatch.setattr(tts, "play_file", no_device)
+    monkeypatch.setattr(tts, "play_stream", no_device)
     s = Speaker(cache_dir=tmp_path)
     assert s.speak("介绍一下 ControlNet。", "zh") is False and "no audio output" in (s.take_notice() or "")
     assert s.speak("What is CLIP?", "en") is False and s.take_notice() is None

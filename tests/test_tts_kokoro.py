@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
+import soundfile as sf
 from typer.testing import CliRunner
 
 from rehearse.audio import load_audio
@@ -14,8 +16,11 @@ from rehearse.errors import ModelNotFoundError, TTSError
 from rehearse.metrics import cer
 from rehearse.transcribe import recognise
 from rehearse.transcript import TranscribeOptions
+from rehearse.tts import Speaker
 from rehearse.voices.kokoro import KokoroEngine
+from rehearse.voices.stream import play_stream
 from rehearse.voices.weights import MODEL, STYLES, install_kokoro, kokoro_dir, kokoro_is_intact
+from tests.audio_stack import pulse  # noqa: F401 - the fixture
 from tests.conftest import flip_a_byte
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -79,10 +84,28 @@ def test_a_damaged_or_missing_voice_file_is_one_line(models, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "q.wav").exists()
 
 
+def test_a_streamed_question_starts_before_it_is_whole_and_plays_what_is_cached(kokoro, pulse, tmp_path):
+    text = "对比学习，有什么用？"
+    speaker = Speaker(engine=kokoro, cache_dir=tmp_path)
+    stream = speaker.stream(text, "zh")
+    played = play_stream(stream, rate=kokoro.sample_rate)
+    path = stream.wait()
+    assert len(stream.pieces) == 2  # the two clauses, one by one
+    assert played.first_sound_s is not None and stream.finished_at is not None
+    assert played.started + played.first_sound_s < stream.finished_at  # heard before the clip was whole
+    cached, rate = sf.read(str(path), dtype="int16")
+    assert rate == kokoro.sample_rate and np.array_equal(cached, played.audio())
+    assert len(cached) / rate > 1.0  # the same model as the test above (Whisper understands it), in pieces
+    speaker.close()
+
+
 def test_text_kokoro_cannot_read_is_one_line(kokoro):
     for text in ("", "   ", "😀 ☃ ※", "——"):
         with pytest.raises(TTSError) as info:
             kokoro.render(text, "zh")
+        assert "\n" not in str(info.value)
+        with pytest.raises(TTSError) as info:
+            list(kokoro.stream(text, "zh"))  # the streamed reading says the same, before any sound
         assert "\n" not in str(info.value)
     with pytest.raises(TTSError, match="no voice 'nope'"):
         kokoro.render("你好", "zh", voice="nope")

@@ -2,8 +2,7 @@
 
 A question's audio is keyed by (text, language, engine, voice): the same question read twice is
 synthesised once, and a file appears in the cache only whole (written beside it, then renamed).
-:class:`Prefetcher` synthesises into the cache on one worker thread, so the next question is ready
-by the time the user has answered the current one.
+Questions are made into it ahead of time and streamed while they are made by :mod:`rehearse.voices.stream`.
 """
 
 from __future__ import annotations
@@ -11,12 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-
-from rehearse.errors import TTSError
 
 KEY_VERSION = "1"  # bump when the same key would now sound different (a new G2P, speed …)
 
@@ -65,43 +60,3 @@ class AudioCache:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return self.path(key)
-
-
-class Prefetcher:
-    """Runs syntheses on one background thread; the caller waits only for what it needs now."""
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: dict[str, Future[Path]] = {}
-        self._lock = threading.Lock()
-
-    def submit(self, key: str, job: Callable[[], Path]) -> None:
-        """Start ``job`` in the background unless one for ``key`` is already running."""
-        with self._lock:
-            if key in self._pending:
-                return
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-tts")
-            self._pending[key] = self._pool.submit(job)
-
-    def result(self, key: str, timeout: float | None = None) -> Path | None:
-        """The file made for ``key`` in the background (waiting for it), or None if none was started.
-        A failed background job raises its error here, once."""
-        with self._lock:
-            fut = self._pending.pop(key, None)
-        if fut is None:
-            return None
-        try:
-            return fut.result(timeout)
-        except TTSError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug in an engine: one line, the question is still shown
-            raise TTSError(f"the background synthesis failed ({type(exc).__name__}: {exc})") from None
-
-    def close(self) -> None:
-        """Stop taking work; a running job is left to finish on its own thread."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-            self._pending.clear()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rehearse.errors import ModelNotFoundError, TTSError
-from rehearse.voices.g2p import Phonemizer
+from rehearse.voices.g2p import CHUNK_PHONEMES, PAUSE_COMMA, Chunk, Phonemizer, respell, split_clauses
 from rehearse.voices.weights import MODEL, STYLES, VOCAB, kokoro_dir, kokoro_is_intact, missing_error
 
 SAMPLE_RATE = 24000
@@ -36,6 +37,7 @@ class KokoroEngine:
 
     name = "kokoro"
     languages = ("zh", "en")
+    sample_rate = SAMPLE_RATE  # known before anything is made: the player opens the device early
 
     def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
         self.folder = folder or kokoro_dir()
@@ -142,6 +144,48 @@ class KokoroEngine:
         if not np.any(np.abs(audio) > 0.01):
             raise TTSError("Kokoro made no sound from this text (nothing in it can be read aloud).")
         return (audio * (0.89 / float(np.max(np.abs(audio))))).astype(np.float32)
+
+    def stream(self, text: str, lang: str, voice: str | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """``text`` as (sample rate, float32 samples) pieces, made one after another so playback can start
+        after the first: the first clause alone (it is heard soonest), then chunks as :meth:`render` makes
+        them, each followed by its pause. One gain for the whole text, set by the first clause (a louder
+        later chunk is scaled to fit), since the whole is not known when the first piece is played.
+
+        A clause is the smallest piece: cutting the first clause shorter at a phrase break (介绍一下 |
+        ControlNet) made the wait shorter but the short pieces harder to understand (Whisper base CER 0.27,
+        against 0.18 for whole clauses and 0.16 for :meth:`render`, on ten shipped questions)."""
+        if not text.strip():
+            raise TTSError("There is no text to read aloud.")
+        self.load()
+        style = self._style(voice)
+        try:
+            chunks: list[Chunk] = []
+            for clause, pause in split_clauses(respell(text)):
+                ps = self.g2p(clause, lang)
+                if not ps.strip():
+                    continue
+                if len(chunks) > 1 and chunks[-1].pause_s == PAUSE_COMMA and \
+                        len(chunks[-1].phonemes) + 1 + len(ps) <= CHUNK_PHONEMES:
+                    chunks[-1] = Chunk(chunks[-1].phonemes + " " + ps, pause)
+                else:
+                    chunks.append(Chunk(ps, pause))
+        except TTSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the G2P libraries raise anything on odd input
+            raise TTSError(f"Kokoro cannot turn this text into sounds ({type(exc).__name__}: {exc}).") from None
+        gain, last = 0.0, len(chunks) - 1
+        for i, chunk in enumerate(chunks):
+            audio = self._infer(chunk.phonemes, style, speed=SPEED)
+            peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+            if peak <= 0.01:
+                continue
+            lead = np.zeros(0 if gain else int(0.05 * SAMPLE_RATE), np.float32)  # a short lead-in, once
+            gain = gain or 0.89 / peak
+            scale = min(gain, 0.99 / peak)
+            pause = EDGE_SILENCE_S if i == last else chunk.pause_s
+            yield SAMPLE_RATE, np.concatenate([lead, audio * scale, np.zeros(int(pause * SAMPLE_RATE), np.float32)])
+        if not gain:
+            raise TTSError("Kokoro made no sound from this text (nothing in it can be read aloud).")
 
     def synthesize(self, text: str, lang: str, path: Path, voice: str | None = None) -> Path:
         """Write ``text`` spoken in ``lang`` to the 24 kHz 16-bit WAV file ``path``."""

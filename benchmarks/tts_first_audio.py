@@ -1,0 +1,130 @@
+"""How long after a question appears is it heard? Time to first audio with streaming, cold cache.
+
+    python benchmarks/tts_first_audio.py              # 6 shipped Mandarin questions spread over the banks
+    python benchmarks/tts_first_audio.py --limit 3 -v
+
+Each question is read the way practice reads a question that was never spoken before (nothing cached):
+:meth:`rehearse.tts.Speaker.warm_up` at session start (the model starts loading, the output line opens),
+then :meth:`~rehearse.tts.Speaker.speak`: Kokoro makes it on its worker thread and the first clause plays
+while the rest is made, through a private PulseAudio server with a null sink (the audio stack the tests
+use: PortAudio → ALSA → PulseAudio, as on a desktop). Two cases per question, each in a fresh process so
+nothing is warm from an earlier question:
+
+* **model not loaded**: the question is spoken with nothing loaded (the model load, the G2P's
+  dictionaries and onnxruntime's first run all count) — what happens if the first question appears
+  before the load started at session start has finished;
+* **model loaded**: the model was loaded first and the session started 2.5 s before the question
+  appeared, the question itself still not cached.
+
+Then the same question is spoken again: a question made ahead (every question after the first is made
+while the previous one is answered) is a cache hit, and its first audio is the output line's latency.
+
+Kokoro streams clause by clause, so a question of one clause ("介绍一下 ControlNet。") is heard only once it is
+whole; streaming helps questions of several clauses. Printed per case: the median time from the call to the first audible samples handed to the output device
+("first audio"), and the median time until the whole clip was made — which is when speech would have
+started before streaming (a clip was played only once whole).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def one(text: str, lang: str, loaded: bool) -> dict:
+    """Speak ``text`` the way practice does (cold cache) and time it; then once more from the cache."""
+    from rehearse.tts import Speaker
+    from rehearse.voices.kokoro import KokoroEngine
+
+    engine = KokoroEngine()
+    if loaded:
+        engine.load()
+        list(engine.stream("你好。", "zh"))  # the G2P dictionaries and onnxruntime's first run, as a warm session has
+    with tempfile.TemporaryDirectory() as cache:
+        speaker = Speaker(engine=engine, cache_dir=Path(cache))
+        speaker.warm_up(lang)  # as practice does at session start: the model loads, the output line opens
+        if loaded:
+            time.sleep(2.5)  # the session had started a moment before the question appeared
+        stream = speaker.stream(text, lang)  # what speak() picks up
+        assert speaker.speak(text, lang), speaker.take_notice()
+        first = speaker.last
+        stream.wait()
+        assert speaker.speak(text, lang), speaker.take_notice()  # a question made ahead: a cache hit
+        cached = speaker.last
+        speaker.close()
+    assert first is not None and cached is not None and stream.finished_at is not None
+    assert first.first_sound_s is not None and cached.first_sound_s is not None
+    return {"first_audio_s": first.first_sound_s, "whole_s": stream.finished_at - first.started,
+            "audio_s": len(stream.audio()) / stream.rate, "cached_s": cached.first_sound_s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, default=6, help="how many shipped Mandarin questions")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one measurement in a fresh process
+    ap.add_argument("--loaded", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one is not None:
+        print(json.dumps(one(args.one, "zh", args.loaded)))
+        return
+
+    from rehearse.rubric import load_library
+    from tests.audio_stack import start
+
+    with tempfile.TemporaryDirectory() as root:
+        server = start(Path(root) / "pulse")
+        if isinstance(server, str):
+            sys.exit(f"no audio stack to play into: {server}")
+        env = {**server.env, "PYTHONPATH": str(ROOT), "REHEARSE_HOME": str(Path(root) / "home")}
+        if "REHEARSE_MODELS" not in os.environ:  # the installed models, not the empty benchmark home
+            from rehearse.paths import model_dir
+
+            env["REHEARSE_MODELS"] = str(model_dir())
+        zh = [q for q in load_library().questions if q.language == "zh"]
+        questions = zh[::max(1, len(zh) // args.limit)][:args.limit]  # spread over the banks
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+        results: dict[str, list[dict]] = {"model not loaded": [], "model loaded": []}
+        try:
+            for q in questions:
+                for case, flag in (("model not loaded", []), ("model loaded", ["--loaded"])):
+                    done = subprocess.run([sys.executable, __file__, "--one", q.question, *flag], env=env,
+                                          capture_output=True, text=True, timeout=600)
+                    if done.returncode != 0:
+                        sys.exit(f"{q.id}: {done.stderr.strip().splitlines()[-1:]}")
+                    r = json.loads(done.stdout.strip().splitlines()[-1])
+                    results[case].append(r)
+                    if args.verbose:
+                        print(f"  {q.id:28} {case:17} first audio {r['first_audio_s']:5.2f} s   whole clip "
+                              f"{r['whole_s']:5.2f} s   ({r['audio_s']:.1f} s of speech)   from the cache "
+                              f"{r['cached_s']:.2f} s")
+        finally:
+            server.stop()
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{len(questions)} shipped Mandarin questions, Kokoro, nothing cached, played through PulseAudio:")
+    for case, rs in results.items():
+        print(f"  {case:17} first audio median {statistics.median(r['first_audio_s'] for r in rs):5.2f} s "
+              f"(range {min(r['first_audio_s'] for r in rs):.2f}–{max(r['first_audio_s'] for r in rs):.2f})   "
+              f"whole clip made (= first audio before streaming) median "
+              f"{statistics.median(r['whole_s'] for r in rs):5.2f} s   speech median "
+              f"{statistics.median(r['audio_s'] for r in rs):.1f} s")
+    cached = [r["cached_s"] for rs in results.values() for r in rs]
+    print(f"  made ahead (cache hit), output line open: first audio median {statistics.median(cached):.2f} s "
+          f"(range {min(cached):.2f}–{max(cached):.2f}, n = {len(cached)})")
+
+
+if __name__ == "__main__":
+    t0 = time.monotonic()
+    main()
+    if "--one" not in sys.argv:
+        print(f"took {time.monotonic() - t0:.0f} s")
