@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rehearse.errors import RehearseError, TTSError
-from rehearse.voices.cache import AudioCache, Prefetcher, cache_key
+from rehearse.voices.cache import AudioCache, Prefetcher, cache_key, spoken_voice
 
 LANGUAGES = {"zh": "Mandarin", "en": "English"}
 
@@ -219,7 +219,7 @@ class Speaker:
         engine = self.engine_for(lang)
         if engine is None:
             raise TTSError(no_voice_notice(lang))
-        return cache_key(text, lang, engine.name, self.voice), engine
+        return cache_key(text, lang, engine.name, spoken_voice(engine, lang, self.voice)), engine
 
     def audio_for(self, text: str, lang: str) -> Path:
         """The spoken ``text`` as a cached WAV file: made ahead by :meth:`prefetch`, cached, or made now."""

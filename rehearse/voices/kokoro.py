@@ -2,7 +2,9 @@
 
 The model runs on onnxruntime (which faster-whisper already installs) from the weights
 :mod:`rehearse.voices.weights` installs. The packaged voice styles are Japanese voices (jm_kumo,
-jf_alpha, …): their Mandarin is accented but clearly intelligible (see the README's figures).
+jf_alpha, …): their Mandarin is accented but clearly intelligible (see the README's figures). Kokoro's
+own Mandarin styles (zf_* / zm_*), once fetched with ``rehearse models install kokoro-zh``
+(:mod:`rehearse.voices.zh_styles`), are listed beside them and read Mandarin by default.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from rehearse.errors import ModelNotFoundError, TTSError
 from rehearse.voices.g2p import Phonemizer
 from rehearse.voices.weights import MODEL, STYLES, VOCAB, kokoro_dir, kokoro_is_intact, missing_error
+from rehearse.voices.zh_styles import is_zh_style, load_zh_styles, preferred_zh, zh_dir
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510  # the model's context is 512 tokens including the two pad tokens
@@ -37,8 +40,9 @@ class KokoroEngine:
     name = "kokoro"
     languages = ("zh", "en")
 
-    def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
+    def __init__(self, folder: Path | None = None, threads: int | None = None, zh_folder: Path | None = None) -> None:
         self.folder = folder or kokoro_dir()
+        self.zh_folder = zh_folder or zh_dir()
         self.threads = threads or min(2, os.cpu_count() or 1)
         self.g2p = Phonemizer()
         self._session: Any = None
@@ -60,15 +64,24 @@ class KokoroEngine:
         return lang in self.languages
 
     def voices(self) -> list[str]:
-        """The voice styles installed (names like jm_kumo), without loading the model."""
+        """The voice styles installed (names like jm_kumo; zf_xiaobei … once fetched), without loading the model."""
         if self._styles:
             return sorted(self._styles)
         try:
             with np.load(self.folder / STYLES) as npz:
-                return sorted(npz.files)
+                names = list(npz.files)
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(f"The Kokoro voice styles in {self.folder} cannot be read ({exc}); "
                                      "repair them with 'rehearse models install kokoro'.") from None
+        return sorted(names + list(load_zh_styles(self.zh_folder)))
+
+    def default_voice(self, lang: str) -> str:
+        """The style used without --voice: a Mandarin style (zf_xiaobei …) for Mandarin once one is
+        installed, else :data:`DEFAULT_VOICE`."""
+        if lang == "zh":
+            names = list(self._styles) if self._styles else [n for n in self.voices() if is_zh_style(n)]
+            return preferred_zh(names) or DEFAULT_VOICE
+        return DEFAULT_VOICE
 
     def load(self) -> None:
         """Open the ONNX session and read the styles; one clear error when anything is missing or damaged."""
@@ -82,6 +95,7 @@ class KokoroEngine:
             try:
                 with np.load(self.folder / STYLES) as npz:
                     styles = {k: np.asarray(npz[k], np.float32).reshape(-1, 256) for k in npz.files}
+                styles.update(load_zh_styles(self.zh_folder))
                 vocab = json.loads((self.folder / VOCAB).read_text(encoding="utf-8"))["vocab"]
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads, opts.inter_op_num_threads = self.threads, 1
@@ -91,6 +105,8 @@ class KokoroEngine:
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(str(self.folder / MODEL), sess_options=opts,
                                                providers=["CPUExecutionProvider"])
+            except ModelNotFoundError:
+                raise
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 raise ModelNotFoundError(f"The Kokoro voice files in {self.folder} cannot be read ({exc}); "
                                          "repair them with 'rehearse models install kokoro'.") from None
@@ -100,8 +116,8 @@ class KokoroEngine:
                     from None
             self._styles, self._vocab, self._session = styles, vocab, session
 
-    def _style(self, voice: str | None) -> np.ndarray:
-        v = voice or DEFAULT_VOICE
+    def _style(self, voice: str | None, lang: str = "zh") -> np.ndarray:
+        v = voice or self.default_voice(lang)
         if v not in self._styles:
             raise TTSError(f"Kokoro has no voice '{v}' (installed: {', '.join(sorted(self._styles))}).")
         return self._styles[v]
@@ -126,7 +142,7 @@ class KokoroEngine:
         if not text.strip():
             raise TTSError("There is no text to read aloud.")
         self.load()
-        style = self._style(voice)
+        style = self._style(voice, lang)
         try:
             chunks = self.g2p.chunks(text, lang)
         except TTSError:
