@@ -44,6 +44,7 @@ from rehearse.rubric import load_library  # noqa: E402
 from rehearse.transcribe import recognise  # noqa: E402
 from rehearse.transcript import TranscribeOptions  # noqa: E402
 from rehearse.tts import TTSEngine, choose_engine  # noqa: E402
+from rehearse.voices.cache import spoken_voice  # noqa: E402
 from rehearse.voices.kokoro import SAMPLE_RATE as KOKORO_RATE  # noqa: E402
 from rehearse.voices.kokoro import KokoroEngine  # noqa: E402
 
@@ -120,7 +121,7 @@ def split_half(items: list[tuple[str, str, str]], half: str) -> list[tuple[str, 
 
 class ClipCache:
     """Synthesised clips and their transcripts kept across runs (``.cache/tts-bench`` by default), keyed by
-    what decides the sound: engine, voice, speed and the exact phonemes (Kokoro) or text (others), so a G2P
+    what decides the sound: engine, the voice that speaks (the engine's default when none is named), speed and the exact phonemes (Kokoro) or text (others), so a G2P
     change makes new clips and an unchanged question is not synthesised again."""
 
     def __init__(self, folder: Path | None) -> None:
@@ -163,7 +164,7 @@ def clip_key(engine: TTSEngine, text: str, lang: str, voice: str | None, speed: 
     what = text
     if isinstance(engine, KokoroEngine):
         what = repr([(c.phonemes, c.pause_s) for c in engine.g2p.chunks(text, lang)])
-    raw = "\x1f".join((engine.name, voice or "", str(speed), lang, what))
+    raw = "\x1f".join((engine.name, spoken_voice(engine, lang, voice) or "", str(speed), lang, what))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 

@@ -134,7 +134,7 @@ def test_an_installed_mandarin_style_is_listed_usable_and_the_mandarin_default(m
     with np.load(folder / "voices.npz") as npz:  # a real style under a Mandarin name, so it speaks
         real = np.asarray(npz["jf_alpha"])
     monkeypatch.setenv(SHA_ENV, publish(root, {"zf_fixture": real}))
-    assert KokoroEngine().default_voice("zh") == DEFAULT_VOICE  # before: the Japanese style
+    assert KokoroEngine().default_voice("zh") == DEFAULT_VOICE  # before: the packaged Japanese style
     assert runner.invoke(app, ["models", "install", "kokoro-zh", "--url", f"{url}/voices-v1.0.bin"]).exit_code == 0
     r = runner.invoke(app, ["voices"])
     assert r.exit_code == 0 and "zf_fixture" in r.stdout and "jm_kumo" in r.stdout
@@ -149,3 +149,4 @@ def test_an_installed_mandarin_style_is_listed_usable_and_the_mandarin_default(m
     flip_a_byte(zh_dir() / STYLES, 300)  # a damaged Mandarin style file: one line, how to repair it
     r = runner.invoke(app, ["say", "你好。", "-o", str(tmp_path / "x.wav")])
     assert r.exit_code == 2 and "install kokoro-zh" in r.stderr and one_line(r.stderr)
+

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rehearse.errors import RehearseError, TTSError
 
-KEY_VERSION = "1"  # bump when the same key would now sound different (a new G2P, speed …)
+KEY_VERSION = "2"  # bump when the same key would now sound different (a new G2P, speed …)
 
 
 def cache_key(text: str, lang: str, engine: str, voice: str | None) -> str:
