@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rehearse.errors import RehearseError, TTSError
-from rehearse.voices.cache import AudioCache, cache_key
+from rehearse.voices.cache import AudioCache, cache_key, spoken_voice
 from rehearse.voices.stream import ClipStream, OutputLine, Playback, fill, play_stream
 
 LANGUAGES = {"zh": "Mandarin", "en": "English"}
@@ -231,7 +231,7 @@ class Speaker:
         engine = self.engine_for(lang)
         if engine is None:
             raise TTSError(no_voice_notice(lang))
-        return cache_key(text, lang, engine.name, self.voice), engine
+        return cache_key(text, lang, engine.name, spoken_voice(engine, lang, self.voice)), engine
 
     def _submit(self, job: Callable[[], object]) -> None:
         with self._lock:

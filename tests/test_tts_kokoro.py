@@ -107,6 +107,9 @@ def test_text_kokoro_cannot_read_is_one_line(kokoro):
         with pytest.raises(TTSError) as info:
             list(kokoro.stream(text, "zh"))  # the streamed reading says the same, before any sound
         assert "\n" not in str(info.value)
+    assert len(kokoro.render("你好", "zh", voice="jm_kumo+jf_gongitsune")) > 0.3 * 24000  # a blend: their mean
+    with pytest.raises(TTSError, match="no voice 'jm_kumo\\+nope'"):  # a blend of an unknown style
+        kokoro.render("你好", "zh", voice="jm_kumo+nope")
     with pytest.raises(TTSError, match="no voice 'nope'"):
         kokoro.render("你好", "zh", voice="nope")
 

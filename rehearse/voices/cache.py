@@ -13,13 +13,27 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-KEY_VERSION = "1"  # bump when the same key would now sound different (a new G2P, speed …)
+from rehearse.errors import RehearseError
+
+KEY_VERSION = "2"  # bump when the same key would now sound different (a new G2P, speed …)
 
 
 def cache_key(text: str, lang: str, engine: str, voice: str | None) -> str:
     """A file-name-safe key for one spoken text."""
     raw = "\x1f".join((KEY_VERSION, engine, voice or "", lang, text))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+def spoken_voice(engine: object, lang: str, voice: str | None) -> str | None:
+    """The voice that will read ``lang``: ``voice``, else the engine's own default when it names one (Kokoro's
+    changes once its Mandarin styles are installed, and the cache must not serve the old voice)."""
+    default = getattr(engine, "default_voice", None)
+    if voice or not callable(default):
+        return voice
+    try:
+        return str(default(lang))
+    except RehearseError:  # damaged voice files: the synthesis itself will say so
+        return None
 
 
 class AudioCache:
