@@ -130,7 +130,8 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
     chunks = [c.end - c.start for c in result.chunks]
     print(f"chunks: {len(chunks)} ({', '.join(f'{c:.1f}' for c in chunks)} s)")
     print(f"latency end of speech -> report: {latency:.2f} s (stop -> transcript {result.final_wait_s:.2f} s, "
-          f"last chunk {chunks[-1] if chunks else 0:.1f} s; stop itself {t_stop - end_of_speech:.2f} s)")
+          f"last chunk {chunks[-1] if chunks else 0:.1f} s; {result.behind_s:.1f} s of audio not yet decoded at stop; "
+          f"stop itself {t_stop - end_of_speech:.2f} s)")
     print(f"real-time factor (streamed): {result.rtf:.3f} (all decoding, {result.speculations} speculative decodes "
           f"included; last chunk {'finished from a speculation' if result.speculation_used else 'decoded whole'})")
     if py_peak is not None:

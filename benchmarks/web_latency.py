@@ -119,7 +119,7 @@ def main() -> None:
             terminal.append(term)
             print(f"run {run}: browser stop → report {latency:.2f} s (in the page {in_page:.2f} s; last chunks sent {parts.get('drain_s', 0):.2f} s, "
                   f"stop request {parts.get('stop_s', 0):.2f} s of which the server {parts.get('server_s', 0):.2f} s, "
-                  f"live final wait {final:.2f} s; report page: server {parts.get('page_server_s', 0):.2f} s, "
+                  f"live final wait {final:.2f} s for {a.timings.get('behind_s', float('nan')):.1f} s of audio not yet decoded at stop; report page: server {parts.get('page_server_s', 0):.2f} s, "
                   f"browser {parts.get('page_browser_s', 0):.2f} s; "
                   f"coverage {a.coverage:.0%}, {rows[-1][3]:.1f} s answered) · terminal stop → scored {term:.2f} s "
                   f"· load average {os.getloadavg()[0]:.1f}", flush=True)

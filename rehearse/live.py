@@ -107,6 +107,8 @@ class LiveResult:
     compute_s: float         # all decoding, speculations thrown away included
     speculations: int = 0    # speculative decodes run (see the module docstring)
     speculation_used: bool = False  # whether the last chunk was finished from a speculation
+    behind_s: float = 0.0    # audio not yet decoded when finish() was called (queued chunks, the one being
+                             # decoded, the last): what the final wait is spent on
 
     @property
     def rtf(self) -> float:
@@ -183,6 +185,7 @@ class LiveTranscriber:
         self._spec_len = 0           # samples of the open chunk covered by the latest speculation queued
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._busy = False
+        self._running: _Job | None = None
         self._results: list[ChunkResult] = []
         # the latest speculation decoded: a prefix of the open chunk, and its length in samples
         self._spec: tuple[ChunkResult, int] | None = None
@@ -286,8 +289,13 @@ class LiveTranscriber:
         """
         t0 = time.perf_counter()
         self.start()
+        behind = 0
         if not self._finished:
             self._finished = True
+            spec = self._spec
+            behind = self._buf_len - (spec[1] if spec is not None and spec[0].index == self._index else 0)
+            behind += sum(len(j.audio) for j in [self._running, *list(self._jobs.queue)]
+                          if j is not None and j.kind == "chunk")
             if self._buf_len:
                 self._close(np.concatenate(self._buf), self._buf_len, kind="last")
             self._jobs.put(None)
@@ -302,7 +310,7 @@ class LiveTranscriber:
         merged = merge_recognitions([(0.0, r.recognition) for r in results], self.options, duration, self.engine)
         return LiveResult(merged.transcript, merged.speech, tuple(results),
                           time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
-                          self._spec_used)
+                          self._spec_used, behind / SAMPLE_RATE)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the worker: queued jobs are dropped, and a decode in progress is waited for.
@@ -382,6 +390,7 @@ class LiveTranscriber:
             if job is None:
                 return
             self._busy = True
+            self._running = job
             try:
                 self._run(job)
             except BaseException as exc:  # noqa: BLE001
@@ -389,3 +398,4 @@ class LiveTranscriber:
                 return
             finally:
                 self._busy = False
+                self._running = None

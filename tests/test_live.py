@@ -135,8 +135,10 @@ def test_a_pause_after_the_last_words_is_used_to_decode_them_before_stop(tail):
     if tail:
         assert result.speculation_used
         assert after == 0, engine.seconds  # only silence was left: VAD, no decode
+        assert result.behind_s < 1.2  # part of the pause
     else:
         assert after == 1 and engine.seconds[-1] > 2.0  # the open chunk, words and all, is decoded after stop
+        assert result.behind_s == pytest.approx(engine.seconds[-1], abs=0.01)
 
 
 def test_streamed_transcript_matches_the_whole_file_on_the_recording_timeline(base_engine):

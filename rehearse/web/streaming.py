@@ -269,7 +269,7 @@ class Studio:
             except Exception as exc:  # noqa: BLE001 - the recording is kept whatever went wrong
                 return self._store_unscored(rec.question, path, seconds, t0, f"transcription failed: {exc}")
             a = assess_transcript(rec.question, result.transcript, result.speech or None, audio_path=path,
-                                  timings={"final_wait_s": result.final_wait_s, "transcribe_s": result.compute_s,
+                                  timings={"final_wait_s": result.final_wait_s, "behind_s": result.behind_s, "transcribe_s": result.compute_s,
                                            "load_s": result.load_s}, judge=self.judge)
             with Store.open() as store:
                 aid = store.save_attempt(a, question=rec.question, session_id=self._session(store), audio_path=path)
