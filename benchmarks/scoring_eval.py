@@ -159,6 +159,15 @@ def substring_covered(question: Question, text: str) -> dict[str, bool]:
             for p in question.points}
 
 
+def _evidence_note(p) -> str:
+    """What a point's verdict rests on, for the error list: the evidence of a covered point, or the
+    words that made it "unsure — check"."""
+    if p.unsure is not None:
+        return f"[unsure: {p.unsure.text!r}] "
+    spans = [e for e in (p.groups or (p.evidence,)) if e is not None]
+    return "[" + " | ".join(f"{e.text!r}~{e.phrase!r}/{e.by}" for e in spans) + "] " if spans else ""
+
+
 def audio_path(a: Answer, voice: str) -> Path | None:
     """The clip of an answer in a voice (the legacy set has one voice, in eval/audio/)."""
     p = a.audio_dir / voice / f"{a.id}.flac" if a.set == "natural" else a.audio_dir / f"{a.id}.flac"
@@ -212,12 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     def score_all(a: Answer, q: Question, inp: str, transcript: Transcript, layers: dict) -> None:
         truth = truth_covered(q, a.said, counts)
         preds = {"substring": substring_covered(q, transcript.text)} if "substring" in layers else {}
+        why: dict[str, dict[str, str]] = {}
         for name, judge in layers.items():
             if name == "substring":
                 continue
             t0 = time.perf_counter()
             points = assess_transcript(q, transcript, judge=judge).score.points
             preds[name] = {p.id: p.covered for p in points}
+            why[name] = {p.id: _evidence_note(p) for p in points}
             if name == "offline":
                 score_times.append(time.perf_counter() - t0)
                 u = unsure.setdefault((f"{a.set}/{a.half}", inp), [0, 0])
@@ -227,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                         u[1] += not truth[p.id]
         for name, pred in preds.items():
             for pid, t in truth.items():
-                tally(a, inp, name).add(t, pred[pid], f"{a.id}:{pid}  «{transcript.text[:90]}»")
+                note = why.get(name, {}).get(pid, "")
+                tally(a, inp, name).add(t, pred[pid], f"{a.id}:{pid}  {note}«{transcript.text[:90]}»")
 
     text_layers = {"substring": None, **judges}
     for a in answers:
