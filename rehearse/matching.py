@@ -40,7 +40,9 @@ _SOUND_SYMBOLS: dict[str, str] = {}
 _NEGATION_CHARS = "不没无非未"
 # Negation cues that, just before a phrase in the same clause, mean it was not claimed.
 _ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加|不经过|不通过|不在|不再|不涉及|"
-                          r"不包括|不带|从来不|从不|不存在|谈不上|算不上|never)[^，。,.；;！？!?]{0,6}$")
+                          r"不包括|不带|从来不|从不|不存在|谈不上|算不上|不像|不同于|never|unlike)[^，。,.；;！？!?]{0,6}$")
+# A negative phrase (不匹配, 不需要分类器) negated in turn: "不存在不匹配的问题", "并没有不需要…".
+_ZH_DOUBLE_NEGATION = re.compile(r"(不存在|没有|并没有|不会有|并不是)[^，。,.；;！？!?]{0,2}$")
 # A negation inside a match that its phrase does not have: a fuzzy span that swallowed "不" ("都不一样" for
 # "都一样") or "no" ("no cross-attention"), or a gap phrase with a negation between its parts ("预测的不是噪声").
 # Words that hold a negating character without negating anything are left out first.
@@ -270,6 +272,8 @@ class Matcher:
                 continue
             start, end = t.atoms[s].start, t.atoms[e - 1].end
             if negation and not phrase_negative and (is_negated(t.text, start) or deny and is_denied(t.text, start, end)):
+                continue
+            if negation and neg_in_phrase and _ZH_DOUBLE_NEGATION.search(_CLAUSE_BREAK.split(t.text[max(0, start - 12):start])[-1]):
                 continue
             if en_negative and not _EN_NEGATION_WORD.search(t.text[start:end]):
                 continue  # "no classifier" is not "So classifier": a negative phrase needs its negation said

@@ -126,3 +126,9 @@ def test_a_term_taken_back_by_what_follows_or_an_i_dont_know_does_not_count(text
 ])
 def test_what_still_counts_near_a_denial_or_a_hedge(text, phrase):
     assert Matcher(text).find(phrase) is not None
+
+
+def test_a_negative_phrase_negated_in_turn_does_not_count():
+    assert Matcher("数据都配对好了，不存在不匹配的问题").find("不匹配") is None
+    assert Matcher("有时候某个视角和描述不匹配").find("不匹配") is not None
+    assert Matcher("这一步不像数据增强，只是裁剪").find("数据增强") is None   # a contrast, not a claim
