@@ -6,7 +6,9 @@
 
 Sets:
 * ``natural`` (eval/natural/): 96 answers to the shipped questions in the candidate's own words,
-  split by writer into a **dev** half (tuned on) and a **test** half (reported, never tuned on).
+  split by writer into a **dev** half (tuned on) and a **test** half (reported, never tuned on),
+  plus **dev-c**: 48 answers that use the right terms in wrong claims, written later to tune
+  precision on (a dev set too).
 * ``legacy`` (eval/): the older 44 answers to 9 questions (also the development set of the phrases).
 
 Layers (rows): ``substring`` (plain substring match of the rubric phrases, a baseline), ``phrases``
@@ -49,6 +51,9 @@ from rehearse.transcript import Transcript  # noqa: E402
 EVAL = ROOT / "eval"
 CACHE = EVAL / ".cache" / "transcripts"
 VOICES = ("jm_kumo", "jf_alpha")
+#: the natural set's parts: the two halves of the split by writer, and dev-c, confused answers written
+#: after the split by the person tuning the rubrics (a dev set for precision: tuned on, never the figure)
+HALVES = {"dev": "answers-a.yaml", "dev-c": "answers-c.yaml", "test": "answers-b.yaml"}
 
 
 @dataclass
@@ -130,7 +135,7 @@ def load_answers(which: str, half: str) -> tuple[list[Answer], dict[tuple[str, s
     if which in ("natural", "all"):
         nat = EVAL / "natural"
         counts.update(element_counts(nat / "POINTS.md"))
-        for h, fname in (("dev", "answers-a.yaml"), ("test", "answers-b.yaml")):
+        for h, fname in HALVES.items():
             if half in (h, "all"):
                 for a in yaml.safe_load((nat / fname).read_text(encoding="utf-8")):
                     answers.append(Answer(a["id"], a["question"], a["lang"], a["kind"], a["text"], a["said"],
@@ -152,6 +157,15 @@ def substring_covered(question: Question, text: str) -> dict[str, bool]:
     low = text.lower()
     return {p.id: sum(any(ph.lower() in low for ph in g) for g in p.groups) / len(p.groups) >= COVERED_AT
             for p in question.points}
+
+
+def _evidence_note(p) -> str:
+    """What a point's verdict rests on, for the error list: the evidence of a covered point, or the
+    words that made it "unsure — check"."""
+    if p.unsure is not None:
+        return f"[unsure: {p.unsure.text!r}] "
+    spans = [e for e in (p.groups or (p.evidence,)) if e is not None]
+    return "[" + " | ".join(f"{e.text!r}~{e.phrase!r}/{e.by}" for e in spans) + "] " if spans else ""
 
 
 def audio_path(a: Answer, voice: str) -> Path | None:
@@ -179,7 +193,8 @@ def transcribe_cached(path: Path, question: Question, engine, beam_size: int, ho
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", choices=["natural", "legacy", "all"], default="all")
-    ap.add_argument("--half", choices=["dev", "test", "all"], default="all", help="natural set: which half")
+    ap.add_argument("--half", choices=[*HALVES, "all"], default="all",
+                    help="natural set: which part (dev = writer A, dev-c = confused answers, test = writer B)")
     ap.add_argument("--audio", action="store_true", help="also score the synthesised audio through Whisper")
     ap.add_argument("--voices", default=",".join(VOICES), help="natural set: comma-separated voices")
     ap.add_argument("--bias", action="store_true", help="with --audio: also decode with the question's hotwords")
@@ -206,12 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     def score_all(a: Answer, q: Question, inp: str, transcript: Transcript, layers: dict) -> None:
         truth = truth_covered(q, a.said, counts)
         preds = {"substring": substring_covered(q, transcript.text)} if "substring" in layers else {}
+        why: dict[str, dict[str, str]] = {}
         for name, judge in layers.items():
             if name == "substring":
                 continue
             t0 = time.perf_counter()
             points = assess_transcript(q, transcript, judge=judge).score.points
             preds[name] = {p.id: p.covered for p in points}
+            why[name] = {p.id: _evidence_note(p) for p in points}
             if name == "offline":
                 score_times.append(time.perf_counter() - t0)
                 u = unsure.setdefault((f"{a.set}/{a.half}", inp), [0, 0])
@@ -221,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                         u[1] += not truth[p.id]
         for name, pred in preds.items():
             for pid, t in truth.items():
-                tally(a, inp, name).add(t, pred[pid], f"{a.id}:{pid}  «{transcript.text[:90]}»")
+                note = why.get(name, {}).get(pid, "")
+                tally(a, inp, name).add(t, pred[pid], f"{a.id}:{pid}  {note}«{transcript.text[:90]}»")
 
     text_layers = {"substring": None, **judges}
     for a in answers:

@@ -40,7 +40,30 @@ _SOUND_SYMBOLS: dict[str, str] = {}
 _NEGATION_CHARS = "不没无非未"
 # Negation cues that, just before a phrase in the same clause, mean it was not claimed.
 _ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加|不经过|不通过|不在|不再|不涉及|"
-                          r"不包括|不带|从来不|从不|never)[^，。,.；;！？!?]{0,6}$")
+                          r"不包括|不带|从来不|从不|不存在|谈不上|算不上|不像|不同于|never|unlike)[^，。,.；;！？!?]{0,6}$")
+# A negative phrase (不匹配, 不需要分类器) negated in turn: "不存在不匹配的问题", "并没有不需要…".
+_ZH_DOUBLE_NEGATION = re.compile(r"(不存在|没有|并没有|不会有|并不是)[^，。,.；;！？!?]{0,2}$")
+# A negation inside a match that its phrase does not have: a fuzzy span that swallowed "不" ("都不一样" for
+# "都一样") or "no" ("no cross-attention"), or a gap phrase with a negation between its parts ("预测的不是噪声").
+# Words that hold a negating character without negating anything are left out first.
+_NOT_NEGATING = re.compile(r"不同|不断|不过|不少|不仅|不止|不管|不错|不久|不论|无论|无条件|非常|未来|并非")
+# What a speaker says after a term to deny it: "跟 X 没什么关系", "X 用不到", "X is not needed". Only at the end
+# of the clause, close after the term (so "X 不需要很多数据" still says X, and "A 和 B 没关系" needs 跟/和 before B).
+_ZH_DENIED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(用不到|用不上|没必要|不重要|是不需要的|其实不需要|是错的)"
+                              r"[了的啊吧呢]*\s*(?:[，。,.；;！？!?]|$)")
+_ZH_UNRELATED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(没什么关系|没有什么关系|没有关系|没关系|无关|关系不大|不相关)"
+                                 r"[了的啊吧呢]*\s*(?:[，。,.；;！？!?]|$)")
+_ZH_WITH_BEFORE = re.compile(r"[跟和与同][^，。,.；;！？!?]{0,3}$")
+_EN_DENIED_AFTER = re.compile(r"^[\w\s'-]{0,12}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't)\s+(?:really\s+)?"
+                              r"(?:needed|necessary|required|used|important|involved)\b|^\s*(?:has|have|had)\s+nothing\s+to\s+do",
+                              re.IGNORECASE)
+# A clause in which the speaker says they do not know (the term is named, not explained): "guidance scale
+# 我不太清楚是干嘛的", "I don't know much about how it relates to Sora". "why" clauses still claim what follows.
+_UNKNOWN = re.compile(r"不太清楚|不清楚|不知道|不太了解|不了解|不记得|记不清|记不太清|没印象|不太懂|"
+                      r"\b(?:don't|do not|didn't) (?:really )?(?:know|remember|recall)\b|\bcan't remember\b|\bno idea\b|"
+                      r"\bnot (?:really )?(?:sure|familiar)\b", re.IGNORECASE)
+_UNKNOWN_EXCEPT = re.compile(r"为什么|\bwhy\b", re.IGNORECASE)
+_SENTENCE_PART = re.compile(r"[，。,.；;！？!?：:]|\bbut\b|但是|不过", re.IGNORECASE)
 _EN_NEGATION_WORD = re.compile(r"\b(not|no|non|without|never|instead|rather|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
                                re.IGNORECASE)
 GAP_MAX = 10  # characters allowed between the parts of a gap phrase
@@ -166,7 +189,7 @@ class Matcher:
         if len(parts) == 1:
             return self._find_all(phrase, strict=strict)
         found: list[Match] = []
-        firsts = self._find_all(parts[0], strict=strict)
+        firsts = self._find_all(parts[0], strict=strict, deny=not _is_negative(phrase))
         later = [sorted(self._find_all(part, negation=False, strict=strict), key=lambda m: m.start)
                  for part in parts[1:]]  # each part searched once, not once per first part
         later_starts = [[m.start for m in ms] for ms in later]
@@ -179,13 +202,17 @@ class Matcher:
                 chain.append(ms[i])
             else:
                 start, end = chain[0].start, chain[-1].end
+                if negation_count(self.text[start:end]) > negation_count(phrase):
+                    continue  # "预测的不是噪声" is not 预测…噪声
+                if not _is_negative(phrase) and is_denied(self.text, start, end):
+                    continue
                 by = "sound" if any(m.by == "sound" for m in chain) else "chars"
                 found.append(Match(phrase=phrase, text=self.text[start:end], start=start, end=end,
                                    similarity=min(m.similarity for m in chain),
                                    edits=sum(m.edits for m in chain), by=by))
         return sorted(found, key=lambda m: (-m.similarity, m.start))
 
-    def _find_all(self, phrase: str, negation: bool = True, strict: bool = False) -> list[Match]:
+    def _find_all(self, phrase: str, negation: bool = True, strict: bool = False, deny: bool = True) -> list[Match]:
         """Every non-overlapping match of a phrase without gaps, best first.
 
         A match is dropped when the phrase has a negation (不, 没, 无, 非, 未)
@@ -208,6 +235,7 @@ class Matcher:
         # Edits a short Han part cannot absorb: its sounds must all be there.
         han_exact = _han_sounds(p.sounds) if allowed_edits(p.han, 0) == 0 else None
         en_negative = bool(_EN_NEGATION_WORD.search(phrase))
+        neg_words = negation_count(phrase)
         phrase_negative = bool(neg_in_phrase) or en_negative
         candidates: list[tuple[int, int, int, str]] = []  # (edits, start, end, by)
         for s in starts:
@@ -230,6 +258,8 @@ class Matcher:
                     window = t.chars[s:e]
                     if sum(window.count(c) for c in _NEGATION_CHARS) < neg_in_phrase:
                         continue
+                    if d and negation_count(t.text[t.atoms[s].start:t.atoms[e - 1].end]) > neg_words:
+                        continue  # an edit let in a negation (不见及 is 部件级 by sound, with no edit)
                     if han_exact is not None and _han_sounds(t.sounds[s:e]) != han_exact:
                         continue
                     best_here = (d, s, e, by)
@@ -241,7 +271,9 @@ class Matcher:
             if taken.find(1, s, e) != -1:
                 continue
             start, end = t.atoms[s].start, t.atoms[e - 1].end
-            if negation and not phrase_negative and is_negated(t.text, start):
+            if negation and not phrase_negative and (is_negated(t.text, start) or deny and is_denied(t.text, start, end)):
+                continue
+            if negation and neg_in_phrase and _ZH_DOUBLE_NEGATION.search(_CLAUSE_BREAK.split(t.text[max(0, start - 12):start])[-1]):
                 continue
             if en_negative and not _EN_NEGATION_WORD.search(t.text[start:end]):
                 continue  # "no classifier" is not "So classifier": a negative phrase needs its negation said
@@ -332,6 +364,53 @@ def _occurrences(text: str, sub: str) -> list[int]:
         i = text.find(sub, i + 1)
     return out
 
+
+
+def negation_count(text: str) -> int:
+    """How many negations ``text`` holds: negating characters (不, 没, 无, 非, 未) outside words like 不同
+    or 无论 that only contain one, and English negation words."""
+    rest = _NOT_NEGATING.sub("", text)
+    return sum(rest.count(c) for c in _NEGATION_CHARS) + len(_EN_NEGATION_WORD.findall(text))
+
+
+def _is_negative(phrase: str) -> bool:
+    return any(c in phrase for c in _NEGATION_CHARS) or bool(_EN_NEGATION_WORD.search(phrase))
+
+
+def is_denied(text: str, start: int, end: int) -> bool:
+    """True when what is said around ``text[start:end]`` takes it back rather than claims it.
+
+    * a denial right after it, ending its clause: "跟字典的一致性没什么关系" (with 跟/和/与 before
+      the term), "X 其实用不到", "negatives aren't really necessary", "has nothing to do with";
+    * a clause that says the speaker does not know: "guidance scale 我不太清楚是干嘛的",
+      "I'm not sure how it behaves with small datasets" (but not "我不知道为什么…", which claims what
+      follows, nor a hedge in another clause: "不太确定，好像是用队列").
+    """
+    after = text[end:end + 40]
+    before = text[max(0, start - 40):start]
+    if _ZH_DENIED_AFTER.match(after) or _EN_DENIED_AFTER.match(after):
+        return True
+    if _ZH_UNRELATED_AFTER.match(after) and _ZH_WITH_BEFORE.search(before):
+        return True
+    head = _SENTENCE_PART.split(text[max(0, start - 60):start])[-1]
+    tail = _SENTENCE_PART.split(text[end:end + 60])[0]
+    head = head[_word_offset(head, -_UNKNOWN_BEFORE):]  # a transcript may have no punctuation: stay close
+    tail = tail[:_word_offset(tail, _UNKNOWN_AFTER)]
+    clause = head + text[start:end] + tail
+    return bool(_UNKNOWN.search(clause)) and not _UNKNOWN_EXCEPT.search(clause)
+
+
+#: words before / after a term in which "I don't know" takes it back
+_UNKNOWN_BEFORE, _UNKNOWN_AFTER = 8, 6
+_WORD = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9']+")
+
+
+def _word_offset(text: str, n: int) -> int:
+    """Where the first ``n`` words of ``text`` end (``n`` > 0), or the last ``-n`` begin (``n`` < 0)."""
+    words = list(_WORD.finditer(text))
+    if n > 0:
+        return words[n - 1].end() if len(words) >= n else len(text)
+    return words[n].start() if len(words) >= -n else 0
 
 
 def is_negated(text: str, start: int) -> bool:

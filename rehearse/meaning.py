@@ -27,6 +27,7 @@ expressed it and its time.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -34,6 +35,7 @@ from rehearse.matching import WINDOW, Match, Matcher
 from rehearse.normalize import split_gap
 from rehearse.rubric import Point, Question
 from rehearse.scoring import (
+    Evidence,
     PointResult,
     Score,
     coverage_of,
@@ -43,8 +45,10 @@ from rehearse.scoring import (
 )
 
 
-def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW) -> Match | None:
-    """The tightest span holding a match of every part (any order) within ``window`` words.
+def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW,
+          one_sentence: bool = False) -> Match | None:
+    """The tightest span holding a match of every part (any order) within ``window`` words
+    (and, with ``one_sentence``, with no sentence end between them).
 
     Each match in turn is tried as the span's leftmost one, with the nearest
     non-overlapping match of every other part to its right: linear in the
@@ -81,6 +85,8 @@ def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW
             width = matcher.words_between(start, end)
             if width > window or (best is not None and width >= best[0]):
                 continue
+            if one_sentence and _SENTENCE_END.search(matcher.text, start, end):
+                continue
             phrase = " + ".join(m.phrase for m in sorted(combo, key=lambda m: m.start))
             best = (width, Match(phrase=phrase, text=matcher.text[start:end], start=start, end=end,
                                  similarity=min(m.similarity for m in combo), edits=sum(m.edits for m in combo),
@@ -90,6 +96,8 @@ def _near(matcher: Matcher, parts: Sequence[Sequence[str]], window: int = WINDOW
 
 #: matches of a part looked at to the right of a span's first word (the nearest ones)
 _NEAREST = 8
+#: where a sentence ends: a description's parts are said in one sentence ("…into 3D. Each part…" is two)
+_SENTENCE_END = re.compile(r"[。！？!?]|\.(?=\s|$)")
 
 
 def _split_gaps(matcher: Matcher, phrases: Sequence[str]) -> Match | None:
@@ -97,7 +105,7 @@ def _split_gaps(matcher: Matcher, phrases: Sequence[str]) -> Match | None:
     for ph in phrases:
         parts = split_gap(ph)
         if len(parts) > 1:
-            m = _near(matcher, [[p] for p in parts])
+            m = _near(matcher, [[p] for p in parts], one_sentence=True)
             if m is not None:
                 return m
     return None
@@ -110,7 +118,7 @@ def _whole(point: Point, matcher: Matcher) -> Match | None:
         if m is not None:
             return replace(m, by="learned")
     for desc in point.meaning.descriptions:
-        m = _near(matcher, desc)
+        m = _near(matcher, desc, one_sentence=True)
         if m is not None:
             return m
     return None
@@ -144,9 +152,27 @@ def review_point(point: Point, result: PointResult, matcher: Matcher,
 def contradicted(point: Point, result: PointResult, matcher: Matcher,
                  times: list[tuple[float, float]] | None) -> PointResult:
     """A covered point whose evidence sits near one of its ``unless`` phrases (a common wrong
-    version of it, not negated) becomes "unsure — check": shown with both spans, not counted."""
+    version of it, not negated) becomes "unsure — check": shown with both spans, not counted.
+
+    For an ``all`` point the contradiction takes back only the groups whose evidence it sits near
+    ("DDPM 是马尔可夫链 … DDIM 也要走完一千步" keeps 马尔可夫 and loses the slow-sampling half):
+    the point is unsure only when what is left is no longer enough to cover it.
+    """
     if not point.unless or not result.covered:
         return result
+    if point.mode == "all" and result.groups:
+        kept: list[Evidence | None] = []
+        hit: Match | None = None
+        for e in result.groups:
+            m = matcher.find_near(point.unless, [(e.char_start, e.char_end)], strict=True) if e is not None else None
+            hit = hit or m
+            kept.append(None if m is not None else e)
+        if hit is None:
+            return result
+        left = point_result(point, kept, result.by)
+        if left.covered:
+            return left
+        return replace(result, credit=0.0, by="", unsure=evidence_from(hit, times))
     spans = [(e.char_start, e.char_end) for e in (result.groups or (result.evidence,)) if e is not None]
     m = matcher.find_near(point.unless, spans, strict=True)
     if m is None:

@@ -84,3 +84,51 @@ def test_gap_phrases_match_parts_in_order_within_the_gap():
 def test_number_form_homophones():
     assert Matcher("把特征提升到三位空间里").find("提升到三维") is not None
     assert Matcher("3D依致性很好").find("3D一致性") is not None
+
+
+# ---------------------------------------------------------------- a term inside a claim that takes it back
+
+
+def test_a_fuzzy_match_may_not_swallow_a_negation():
+    assert Matcher("两者都是随机采样，每次出来的图都不一样").find("出来的图都一样") is None
+    assert Matcher("每次出来的图都一样").find("出来的图都一样") is not None
+    assert Matcher("they only attend to each other; there's no cross-attention in it").find("cross-attention") is None
+    assert Matcher("queries use cross attention on the image").find("cross-attention") is not None
+
+
+def test_a_negation_between_the_parts_of_a_gap_phrase():
+    assert Matcher("它预测的不是噪声，而是原图").find("预测…噪声") is None
+    assert Matcher("the network predicts the image instead of the noise").find("predict…noise") is None
+    assert Matcher("网络预测不同时间步的噪声").find("预测…噪声") is not None   # 不同 negates nothing
+    assert Matcher("负样本的个数跟 batch size 就没关系了").find("batch…没关系") is not None  # the phrase's own
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("不过动量的作用主要是加快收敛，跟字典的一致性没什么关系。", "字典的一致性"),   # 跟 X 没关系
+    ("它还加了一个 loss，跟防止过拟合关系不大", "过拟合"),
+    ("这个 memory bank 其实用不到。", "memory bank"),
+    ("Negatives are not really needed here.", "negatives"),
+    ("guidance scale 我不太清楚是干嘛的。", "guidance scale"),                      # "I don't know" about it
+    ("I'm not sure how it behaves with small datasets.", "small datasets"),
+    ("I don't know much about how it relates to Sora.", "Sora"),
+])
+def test_a_term_taken_back_by_what_follows_or_an_i_dont_know_does_not_count(text, phrase):
+    assert Matcher(text).find(phrase) is None
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("负样本和 batch size 没关系，可以有好几万个", "负样本"),        # not 跟/和 X: the relation, not X
+    ("ControlNet 不需要很多数据，数据少也能训", "ControlNet"),       # X 不需要 (something): X is the subject
+    ("我不太确定，好像是用一个队列", "队列"),                          # the hedge is another clause
+    ("我不知道为什么它要用队列", "队列"),                              # "I don't know why X" claims X
+    ("I'm not sure, but I think it keeps a queue of keys", "queue"),
+    ("然后两次都用同样的随机种子具体有哪几种编辑方式我记不太清楚了", "随机种子"),  # unpunctuated: too far away
+])
+def test_what_still_counts_near_a_denial_or_a_hedge(text, phrase):
+    assert Matcher(text).find(phrase) is not None
+
+
+def test_a_negative_phrase_negated_in_turn_does_not_count():
+    assert Matcher("数据都配对好了，不存在不匹配的问题").find("不匹配") is None
+    assert Matcher("有时候某个视角和描述不匹配").find("不匹配") is not None
+    assert Matcher("这一步不像数据增强，只是裁剪").find("数据增强") is None   # a contrast, not a claim

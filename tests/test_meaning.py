@@ -231,3 +231,60 @@ def test_rubric_errors_in_meaning_keys_raise_on_load(tmp_path: Path):
     p.write_text(BANK.replace("unless: [SGD]", "unless: SGD"), encoding="utf-8")
     with pytest.raises(RubricError, match="unless: must be a non-empty list of phrases"):
         load_bank(p)
+
+
+SAMENESS = """
+title: t
+language: zh
+questions:
+  - id: ddim
+    question: 区别？
+    points:
+      - id: markov
+        label: DDPM 是马尔可夫链，采样慢
+        all:
+          - [马尔可夫]
+          - [一千步, 采样慢]
+        unless: [都要一千步, 也要一千步]
+      - id: fast
+        label: DDIM 步数少
+        any: [更少的步数, 一千步]
+        unless: [也要一千步]
+"""
+
+
+@pytest.fixture()
+def ddim(tmp_path: Path):
+    p = tmp_path / "d.yaml"
+    p.write_text(SAMENESS, encoding="utf-8")
+    return load_bank(p).questions[0]
+
+
+def test_a_contradiction_takes_back_only_the_groups_of_an_all_point_it_is_near(ddim):
+    filler = "中间说了很多别的内容比如网络结构和训练数据的细节还有损失函数怎么设计，" * 2
+    r = assess_text(ddim, "DDPM 的反向过程是马尔可夫链。" + filler + "DDIM 其实也要一千步。")
+    p = point(r, "markov")
+    assert p.covered and p.credit == 0.5 and p.missing == ("一千步",) and p.unsure is None  # 马尔可夫 stands
+    assert point(r, "fast").status == "unsure"                                            # an any point: all of it
+    alone = point(assess_text(ddim, "两者其实差不多，都要一千步左右。"), "markov")
+    assert not alone.covered and alone.status == "unsure" and alone.unsure.text == "都要一千步"
+    assert point(assess_text(ddim, "DDPM 是马尔可夫链，要一千步，采样慢。"), "markov").credit == 1.0
+
+
+def test_description_and_split_gap_parts_must_be_said_in_one_sentence(q):
+    assert point(assess_text(q, "key 那边的编码器慢慢跟着 query 编码器。"), "momentum").covered
+    assert not point(assess_text(q, "这是 key. 然后 query 慢慢变。"), "momentum").covered
+    assert not point(assess_text(q, "噪声是学习的目标。网络负责预测别的。"), "noise").covered
+
+
+def test_a_denied_or_unknown_term_and_a_double_negation_do_not_count():
+    lib = load_library()
+    moco = lib.get("moco")
+    r = assess_text(moco, "动量的作用主要是加快收敛，跟字典的一致性没什么关系。")
+    assert not point(r, "consistency").covered
+    cfg = lib.get("classifier-free-guidance")
+    assert not point(assess_text(cfg, "guidance scale 我不太清楚是干嘛的。"), "guidance-scale").covered
+    mxm = lib.get("mxm-clr")
+    said = point(assess_text(mxm, "某个视角和某条描述可能不匹配，一对一地学就有问题。"), "imperfect-match")
+    assert said.covered
+    assert not point(assess_text(mxm, "数据都配对好了，不存在不匹配的问题，一对一地学就行。"), "imperfect-match").covered
