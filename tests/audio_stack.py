@@ -53,11 +53,16 @@ class PulseServer:
         self.players.append(p)
         return p
 
-    def stop(self) -> None:
+    def hush(self) -> None:
+        """Stop whatever is still playing into the microphone (a test that ended before its clip did)."""
         for p in self.players:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        self.players.clear()
+
+    def stop(self) -> None:
+        self.hush()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -99,6 +104,15 @@ def start(root: Path) -> PulseServer | str:
         time.sleep(0.1)
     server.stop()
     return "pulseaudio did not come up within 15 s"
+
+
+@pytest.fixture(autouse=True)
+def _hush_after_each_test(request: pytest.FixtureRequest):
+    """The server lives for a module: a clip a test left playing must not reach the next test's microphone
+    (a silent-input test heard the end of the previous test's answer)."""
+    yield
+    if "pulse" in request.fixturenames:
+        request.getfixturevalue("pulse").hush()
 
 
 @pytest.fixture(scope="module")

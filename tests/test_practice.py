@@ -29,7 +29,7 @@ from rehearse.live import LiveTranscriber
 from rehearse.practice import PracticeOptions, Session
 from rehearse.rubric import load_library
 from rehearse.store import Store
-from tests.audio_stack import pulse  # noqa: F401 - the fixture
+from tests.audio_stack import _hush_after_each_test, pulse  # noqa: F401 - the fixtures
 from tests.conftest import ROOT, shared_clip
 
 pytestmark = pytest.mark.model

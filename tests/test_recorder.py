@@ -22,7 +22,7 @@ from rehearse.devices import input_devices, open_error, resolve_device
 from rehearse.errors import DeviceError, DiskFullError
 from rehearse.recorder import MicSource, Recorder
 from rehearse.wavfile import WavStream, recording_path, repair_wav
-from tests.audio_stack import pulse  # noqa: F401 - the fixture
+from tests.audio_stack import _hush_after_each_test, pulse  # noqa: F401 - the fixtures
 from tests.conftest import ROOT, shared_clip
 
 JFK = ("real", "jfk.flac")

@@ -20,7 +20,7 @@ from rehearse.tts import Speaker
 from rehearse.voices.kokoro import KokoroEngine
 from rehearse.voices.stream import play_stream
 from rehearse.voices.weights import MODEL, STYLES, install_kokoro, kokoro_dir, kokoro_is_intact
-from tests.audio_stack import pulse  # noqa: F401 - the fixture
+from tests.audio_stack import _hush_after_each_test, pulse  # noqa: F401 - the fixtures
 from tests.conftest import flip_a_byte
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]

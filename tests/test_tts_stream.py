@@ -19,7 +19,7 @@ from rehearse import tts
 from rehearse.errors import TTSError
 from rehearse.tts import Speaker
 from rehearse.voices.stream import ClipStream, OutputLine, Playback, play_stream
-from tests.audio_stack import pulse  # noqa: F401 - the fixture
+from tests.audio_stack import _hush_after_each_test, pulse  # noqa: F401 - the fixtures
 
 RATE = 24000
 
