@@ -115,6 +115,15 @@ def _known_keys_and_id(raw: dict, allowed: set[str], where: str, probs: _Problem
     return ok
 
 
+def _required_text(raw: dict[str, Any], key: str, where: str, probs: _Problems) -> bool:
+    """Whether ``raw[key]`` is non-blank text; if not, the problem is recorded at its line."""
+    value = raw.get(key)
+    if isinstance(value, str) and value.strip():
+        return True
+    probs.add(line_of(raw, key), where, f"{key}: required text")
+    return False
+
+
 def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexicon) -> Point | None:
     if not isinstance(raw, dict):
         probs.add(line, qwhere, "points: each point must be a mapping with id, label and any/all")
@@ -123,8 +132,7 @@ def _parse_point(raw: Any, line: int, qwhere: str, probs: _Problems, lex: Lexico
     pwhere = f"{qwhere}point '{pid}': " if pid is not None else f"{qwhere}point at line {line}: "
     ok = _known_keys_and_id(raw, _POINT_KEYS, pwhere, probs)
     label = raw.get("label")
-    if not isinstance(label, str) or not label.strip():
-        probs.add(line_of(raw, "label"), pwhere, "label: required text")
+    if not _required_text(raw, "label", pwhere, probs):
         ok = False
     weight = raw.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight < float("inf"):
@@ -201,8 +209,7 @@ def _parse_question(raw: Any, line: int, bank_lang: str, bank_tags: tuple[str, .
     where = f"question '{qid}': " if qid is not None else f"question at line {line_of(raw)}: "
     ok = _known_keys_and_id(raw, _QUESTION_KEYS, where, probs)
     text = raw.get("question")
-    if not isinstance(text, str) or not text.strip():
-        probs.add(line_of(raw, "question"), where, "question: required text")
+    if not _required_text(raw, "question", where, probs):
         ok = False
     lang = raw.get("language", bank_lang)
     if lang not in LANGUAGES:
@@ -263,8 +270,7 @@ def parse_bank(text: str, path: Path) -> tuple[Bank | None, list[str]]:
         return None, probs.items
     _unknown_keys(data, _BANK_KEYS, "", probs)
     title = data.get("title")
-    if not isinstance(title, str) or not title.strip():
-        probs.add(line_of(data, "title"), "", "title: required text")
+    _required_text(data, "title", "", probs)
     lang = data.get("language", "zh")
     if lang not in LANGUAGES:
         probs.add(line_of(data, "language"), "", f"language: must be one of {', '.join(LANGUAGES)}, not {lang!r}")
