@@ -104,8 +104,6 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
     if args.tracemalloc:
         tracemalloc.start()
     tuning = {k: v for k, v in (("min_chunk_s", args.min_chunk), ("pause_s", args.pause)) if v is not None}
-    if args.spec_step is not None:
-        tuning["spec_step_s"] = args.spec_step or None
     if args.no_tail_spec:
         tuning["tail_pause_s"] = None
     live = LiveTranscriber(engine, options, **tuning).start()
@@ -133,7 +131,8 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
           f"last chunk {chunks[-1] if chunks else 0:.1f} s; {result.behind_s:.1f} s of audio not yet decoded at stop; "
           f"stop itself {t_stop - end_of_speech:.2f} s)")
     print(f"real-time factor (streamed): {result.rtf:.3f} (all decoding, {result.speculations} speculative decodes "
-          f"included; last chunk {'finished from a speculation' if result.speculation_used else 'decoded whole'})")
+          f"included, {result.adopted} kept as chunks; last chunk "
+          f"{'finished from a speculation' if result.speculation_used else 'decoded whole'})")
     if py_peak is not None:
         print(f"Python heap peak while streaming: {py_peak / 2**20:.1f} MB (tracemalloc slows the run)")
     row = {"question": question.id, "audio_s": audio_s, "latency": latency, "rtf": result.rtf}
@@ -172,8 +171,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", type=float, default=1.0, help="feed faster than real time (1 = real time)")
     ap.add_argument("--min-chunk", type=float, default=None, help="override the live chunker's minimum chunk")
     ap.add_argument("--pause", type=float, default=None, help="override the live chunker's pause length")
-    ap.add_argument("--spec-step", type=float, default=None,
-                    help="override the live chunker's speculation step (0: no speculation)")
     ap.add_argument("--no-tail-spec", action="store_true",
                     help="no speculation at a pause after the latest speech (the behaviour before it existed)")
     ap.add_argument("--skip-whole", action="store_true", help="do not transcribe the whole file for comparison")

@@ -1,12 +1,15 @@
 """Streaming transcription: transcribe an answer while it is being spoken.
 
 Blocks of 16 kHz audio arrive (from the recorder's writer thread) through
-:meth:`LiveTranscriber.feed`. They collect into a chunk. Every
-:data:`CHECK_EVERY_S` of new audio, once the chunk is at least
-``min_chunk_s`` (12 s) long, Silero VAD looks at the chunk: at a pause of at
-least ``pause_s`` the chunk is closed in the middle of the pause. A chunk with
-no pause is closed at ``max_chunk_s`` (~25 s, under Whisper's 30 s window),
-at the widest gap in its second half if there is one.
+:meth:`LiveTranscriber.feed`. They collect into the *open chunk*. Every
+:data:`CHECK_EVERY_S` of new audio, if the worker is idle and the open chunk
+holds at least ``min_chunk_s`` (12 s), Silero VAD looks at it and it is closed
+in the middle of its latest pause of at least ``pause_s`` and queued. While
+the worker is busy the open chunk keeps growing and is closed as soon as the
+worker is free again (so a slow machine decodes fewer, longer chunks, and the
+fixed cost of each decode, an encoder pass over a 30 s window, is paid less
+often), or at ``max_chunk_s`` (~25 s, under Whisper's 30 s window), at the
+widest gap in its second half.
 
 Each closed chunk is transcribed once, in a background worker thread, with
 the same pipeline as a whole file (:func:`rehearse.transcribe.recognise`:
@@ -24,25 +27,22 @@ Two choices keep the streamed transcript as good as the whole file's:
   off. Prompting every short chunk made Whisper base loop the prompt instead
   of transcribing ("Stable the fusion 英文术语保留英文术语保留…" for "Stable
   Diffusion 本质上是一个 latent diffusion model").
-* Chunks of at least 12 s give each decode context. With 8 s chunks, each
-  prompted, CER was +0.011 / +0.020 / +0.052 above the whole file's on the
-  three answers of ``benchmarks/live_latency.py``; now it is within ±0.02.
+* Chunks of at least 12 s give each decode context. On the three ~2-minute
+  answers of ``benchmarks/live_latency.py`` (streamed as by a worker that
+  keeps up, CER against the reference): 12 s chunks with speculations of at
+  least 4 s kept as chunks 0.086 / 0.110 / 0.088; 8 s chunks 0.153 / 0.153 /
+  0.121. Where a chunk is cut moves CER by ±0.03 on one answer.
 
-Long chunks would leave a long last chunk to decode after the speaker stops.
-So while the worker is idle it *speculates*: every ``spec_step_s`` of new
-audio it decodes the open chunk up to its latest pause. A speculation is
-thrown away when the chunk closes normally (the whole chunk is then decoded
-with full context). At the end the latest one is kept and only the audio
-after it is decoded, so the wait after the last word stays short whatever the
-chunk length. This costs compute (real-time factor 0.28–0.32 against
-0.09–0.13 without, base on 2 cores), not latency.
-
-People stop talking a moment before they press stop. So a pause of at least
-``tail_pause_s`` after the latest speech (checked on the last few seconds
-only, while the worker is idle, once a second of new audio has arrived since
-the latest speculation) also starts a speculation, up to that pause, however
-little audio it adds: by the time stop is pressed the last words are being
-decoded or are done, and what is left after them is silence, which VAD skips.
+People stop talking a moment before they press stop. So while the worker is
+idle, a pause of at least ``tail_pause_s`` after the latest speech (checked
+on the last few seconds only, once a second of new audio has arrived since
+the latest speculation) starts a *speculation*: a decode of the open chunk up
+to that pause. If the speaker goes on, the speculation is not thrown away:
+if it covers at least :data:`ADOPT_MIN_S` it becomes a chunk (closed at the
+speculation's pause), else the next one covers it again. At the end it is kept and only the
+audio after it is decoded: by the time stop is pressed the last words are
+being decoded or are done, and what is left after them is silence, which VAD
+skips.
 
 Chunks are decoded without word-level alignment (``word_timestamps=False``):
 with it, faster-whisper re-decodes the fraction of a second after the last
@@ -77,8 +77,7 @@ CHECK_EVERY_S = 0.5
 MIN_CHUNK_S = 12.0
 MAX_CHUNK_S = 25.0
 PAUSE_S = 0.3
-SPEC_STEP_S = 3.0   # speculate on the open chunk every this much new audio (when the worker is idle)
-SPEC_MIN_S = 6.0    # ... once it holds at least this much (before, the last chunk is short anyway)
+ADOPT_MIN_S = 4.0   # a speculation this long becomes a chunk (a shorter one is decoded again, with more context)
 TAIL_PAUSE_S = 0.5  # a pause this long after the latest speech: the speaker may be done, speculate up to it
 TAIL_NEW_S = 1.0    # ... when at least this much audio arrived since the latest speculation
 TAIL_LOOK_S = 3.0   # how much of the end of the open chunk is examined for that pause
@@ -107,6 +106,7 @@ class LiveResult:
     compute_s: float         # all decoding, speculations thrown away included
     speculations: int = 0    # speculative decodes run (see the module docstring)
     speculation_used: bool = False  # whether the last chunk was finished from a speculation
+    adopted: int = 0         # speculations that became a chunk when the speaker went on
     behind_s: float = 0.0    # audio not yet decoded when finish() was called (queued chunks, the one being
                              # decoded, the last): what the final wait is spent on
 
@@ -163,10 +163,8 @@ class LiveTranscriber:
 
     def __init__(self, engine: Engine, options: TranscribeOptions, *, min_chunk_s: float = MIN_CHUNK_S,
                  max_chunk_s: float = MAX_CHUNK_S, pause_s: float = PAUSE_S,
-                 spec_step_s: float | None = SPEC_STEP_S, tail_pause_s: float | None = TAIL_PAUSE_S,
-                 word_timestamps: bool = False) -> None:
-        """``spec_step_s=None`` turns speculation off (the last chunk is then decoded whole at the end);
-        ``tail_pause_s=None`` only the speculation at a pause after the latest speech."""
+                 tail_pause_s: float | None = TAIL_PAUSE_S, word_timestamps: bool = False) -> None:
+        """``tail_pause_s=None`` turns speculation off (the open chunk is then decoded whole at the end)."""
         self.engine = engine
         self.options = replace(options, word_timestamps=word_timestamps)
         self._unprompted = replace(self.options, initial_prompt="")
@@ -174,8 +172,7 @@ class LiveTranscriber:
         self.min_chunk = int(min_chunk_s * SAMPLE_RATE)
         self.max_chunk = int(max_chunk_s * SAMPLE_RATE)
         self.pause_s = pause_s
-        self.spec_step = None if spec_step_s is None else int(spec_step_s * SAMPLE_RATE)
-        self.tail_pause_s = None if spec_step_s is None else tail_pause_s
+        self.tail_pause_s = tail_pause_s
         self._buf: list[np.ndarray] = []
         self._buf_len = 0
         self._since_check = 0
@@ -191,6 +188,7 @@ class LiveTranscriber:
         self._spec: tuple[ChunkResult, int] | None = None
         self._spec_count = 0
         self._spec_used = False
+        self._adopted = 0
         self._compute_s = 0.0
         self._worker: threading.Thread | None = None
         self._loaded = threading.Event()
@@ -243,37 +241,46 @@ class LiveTranscriber:
         self._since_check += len(block)
         if self._since_check < int(CHECK_EVERY_S * SAMPLE_RATE):
             return
-        closing = self._buf_len >= self.min_chunk
-        new = self._buf_len - self._spec_len
-        may_speculate = self.spec_step is not None and self.idle
-        speculating = may_speculate and self._buf_len >= SPEC_MIN_S * SAMPLE_RATE and new >= (self.spec_step or 0)
-        tail = (not (closing or speculating) and may_speculate and self.tail_pause_s is not None
-                and new >= TAIL_NEW_S * SAMPLE_RATE)
-        if not (closing or speculating or tail):
+        idle = self.idle
+        spec = self._spec
+        if idle and spec is not None and spec[0].index == self._index and spec[1] >= ADOPT_MIN_S * SAMPLE_RATE:
+            self._since_check = 0
+            self._adopt(np.concatenate(self._buf), spec)
+            return
+        closing = self._buf_len >= (self.min_chunk if idle else self.max_chunk)
+        tail = (not closing and idle and self.tail_pause_s is not None
+                and self._buf_len - self._spec_len >= TAIL_NEW_S * SAMPLE_RATE)
+        if not (closing or tail):
             return
         self._since_check = 0
         audio = np.concatenate(self._buf)
         self._buf = [audio]
-        if tail:
-            if not _ends_in_pause(audio[-int(TAIL_LOOK_S * SAMPLE_RATE):], self.tail_pause_s or TAIL_PAUSE_S):
-                return
-            speculating = True
-        regions = speech_regions(audio, min_silence_s=min(0.3, self.pause_s))
         if closing:
-            force = self._buf_len >= self.max_chunk
             cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=self.min_chunk / SAMPLE_RATE / 2,
-                           force=force, regions=regions)
+                           force=self._buf_len >= self.max_chunk)
             if cut is not None:
                 self._close(audio, min(cut, self.max_chunk))
-                return
-        if speculating:
-            cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=1.0 if tail else SPEC_MIN_S / 2, regions=regions)
-            if cut is not None and cut > self._spec_len:
-                self._spec_len = cut
-                self._jobs.put(_Job("spec", self._index, self._chunk_start, audio[:cut].copy()))
+            return
+        if not _ends_in_pause(audio[-int(TAIL_LOOK_S * SAMPLE_RATE):], self.tail_pause_s or TAIL_PAUSE_S):
+            return
+        cut = find_cut(audio, pause_s=self.pause_s, min_cut_s=1.0)
+        if cut is not None and cut > self._spec_len:
+            self._spec_len = cut
+            self._jobs.put(_Job("spec", self._index, self._chunk_start, audio[:cut].copy()))
+
+    def _adopt(self, audio: np.ndarray, spec: tuple[ChunkResult, int]) -> None:
+        """Close the open chunk at the end of its latest speculation, which becomes its decode."""
+        result, covered = spec
+        self._results.append(result)
+        self._adopted += 1
+        self._advance(audio, covered)
 
     def _close(self, audio: np.ndarray, cut: int, kind: str = "chunk") -> None:
         self._jobs.put(_Job(kind, self._index, self._chunk_start, audio[:cut].copy()))
+        self._advance(audio, cut)
+
+    def _advance(self, audio: np.ndarray, cut: int) -> None:
+        """A new open chunk starts at ``cut`` of this one."""
         self._index += 1
         self._chunk_start += cut
         self._spec_len = 0
@@ -310,7 +317,7 @@ class LiveTranscriber:
         merged = merge_recognitions([(0.0, r.recognition) for r in results], self.options, duration, self.engine)
         return LiveResult(merged.transcript, merged.speech, tuple(results),
                           time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
-                          self._spec_used, behind / SAMPLE_RATE)
+                          self._spec_used, self._adopted, behind / SAMPLE_RATE)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the worker: queued jobs are dropped, and a decode in progress is waited for.
