@@ -117,19 +117,17 @@ class LiveResult:
 
 
 def find_cut(audio: np.ndarray, *, pause_s: float = PAUSE_S, min_cut_s: float = 2.0,
-             force: bool = False, regions: list[tuple[float, float]] | None = None) -> int | None:
+             force: bool = False) -> int | None:
     """Sample index at which to close a chunk, or None to keep collecting.
 
     The latest pause of at least ``pause_s`` (between speech regions, or
     after the last one) that leaves at least ``min_cut_s`` before it; cut in
     its middle. Audio without speech is cut near its end. With ``force``
     (the chunk is at its maximum length) the widest gap in the second half is
-    taken, else the whole chunk. ``regions``: the audio's speech regions, if
-    already found.
+    taken, else the whole chunk.
     """
     n = len(audio)
-    if regions is None:
-        regions = speech_regions(audio, min_silence_s=min(0.3, pause_s))
+    regions = speech_regions(audio, min_silence_s=min(0.3, pause_s))
     if not regions:
         return max(n - int(0.3 * SAMPLE_RATE), 1)
     total = n / SAMPLE_RATE
@@ -242,8 +240,8 @@ class LiveTranscriber:
         if self._since_check < int(CHECK_EVERY_S * SAMPLE_RATE):
             return
         idle = self.idle
-        spec = self._spec
-        if idle and spec is not None and spec[0].index == self._index and spec[1] >= ADOPT_MIN_S * SAMPLE_RATE:
+        spec = self._open_spec()
+        if idle and spec is not None and spec[1] >= ADOPT_MIN_S * SAMPLE_RATE:
             self._since_check = 0
             self._adopt(np.concatenate(self._buf), spec)
             return
@@ -267,6 +265,11 @@ class LiveTranscriber:
         if cut is not None and cut > self._spec_len:
             self._spec_len = cut
             self._jobs.put(_Job("spec", self._index, self._chunk_start, audio[:cut].copy()))
+
+    def _open_spec(self) -> tuple[ChunkResult, int] | None:
+        """The latest speculation decoded, if it is of the open chunk (with the samples it covers)."""
+        spec = self._spec
+        return spec if spec is not None and spec[0].index == self._index else None
 
     def _adopt(self, audio: np.ndarray, spec: tuple[ChunkResult, int]) -> None:
         """Close the open chunk at the end of its latest speculation, which becomes its decode."""
@@ -299,8 +302,8 @@ class LiveTranscriber:
         behind = 0
         if not self._finished:
             self._finished = True
-            spec = self._spec
-            behind = self._buf_len - (spec[1] if spec is not None and spec[0].index == self._index else 0)
+            spec = self._open_spec()
+            behind = self._buf_len - (spec[1] if spec is not None else 0)
             behind += sum(len(j.audio) for j in [self._running, *list(self._jobs.queue)]
                           if j is not None and j.kind == "chunk")
             if self._buf_len:
