@@ -62,10 +62,12 @@ def practice(
     the history. Ctrl-C while recording asks whether to score; Ctrl-C while
     transcribing keeps the attempt for 'rehearse score --attempt ID'. After each
     report, 'c' corrects a verdict ("I said that" / "that doesn't count").
+    While you answer the last question, the next session's first questions are
+    read into the speech cache, so that session starts speaking at once.
     """
     from rehearse.engines import get_engine
     from rehearse.practice import PracticeOptions, Session
-    from rehearse.schedule import due_today, order_questions
+    from rehearse.schedule import Selection, due_today
     from rehearse.store import Store
 
     lib = _library(bank, no_shipped)
@@ -80,11 +82,9 @@ def practice(
         history = store.attempts()
         n_due = len(due_today(qs, history))
         out.print(f"{n_due} of {len(qs)} question{'s' if len(qs) != 1 else ''} due today", style="dim")
-        if not question:
-            qs = order_questions(qs, history)  # due first: never answered, weakest, least recently practised
-        if count:
-            qs = qs[:count]
-        summary = Session(eng, store, opts, out).run(qs)
+        # due first: never answered, weakest, least recently practised (--question: in the order given)
+        picked = Selection(tuple(qs), scheduled=not question, count=count)
+        summary = Session(eng, store, opts, out).run(picked.session(history), next_session=picked)
     if summary.interrupted:
         raise typer.Exit(130)
 
