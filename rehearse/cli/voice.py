@@ -140,7 +140,7 @@ def _prepare(tag: Optional[list[str]], question: Optional[list[str]], due: bool,
     from rehearse.store import Store
     from rehearse.tts import Speaker
     from rehearse.voices.cache import spoken_voice
-    from rehearse.voices.prepare import prepare
+    from rehearse.voices.prepare import prepare, unspoken
 
     lib = _library(bank, no_shipped)
     qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
@@ -156,30 +156,31 @@ def _prepare(tag: Optional[list[str]], question: Optional[list[str]], due: bool,
     qs = Selection(tuple(qs), scheduled=not question).session(history)  # the order practice asks them in
     speaker = Speaker(voice, engine)
     try:
+        unspoken(speaker, qs)  # nothing here reads any of them: one line
         langs = sorted({q.language for q in qs})
         used = [f"{e.name}{', ' + v if (v := spoken_voice(e, lang, voice)) else ''}" for lang in langs
                 if (e := speaker.engine_for(lang)) is not None]
         err.print(f"reading {len(qs)} question{'s' if len(qs) != 1 else ''} into {speech_cache_dir()} with "
-                  f"{' / '.join(dict.fromkeys(used)) or 'no voice'} (Ctrl-C stops; finished ones are kept)",
-                  style="dim")
+                  f"{' / '.join(dict.fromkeys(used))} (Ctrl-C stops; finished ones are kept)", style="dim",
+                  soft_wrap=True)
 
         def progress(n: int, total: int, q: Question, what: str, took: float) -> None:
             note = {"made": f"made in {took:.1f} s", "cached": "already cached"}.get(what, f"failed: {what}")
-            out.print(f"[{n:>{len(str(total))}}/{total}] {q.id:28} {note}")
+            out.print(f"[{n:>{len(str(total))}}/{total}] {q.id:28} {note}", soft_wrap=True)
 
         done = prepare(speaker, qs, progress)
     finally:
         speaker.close()
     for notice, ids in done.no_voice.items():
-        err.print(f"{notice} ({len(ids)} question{'s' if len(ids) != 1 else ''} not prepared)")
+        err.print(f"{notice} ({len(ids)} question{'s' if len(ids) != 1 else ''} not prepared)", soft_wrap=True)
     left = len(qs) - len(done.made) - len(done.cached) - len(done.failed) - sum(map(len, done.no_voice.values()))
     line = f"made {len(done.made)}, already cached {len(done.cached)}"
     line += f", failed {len(done.failed)}" if done.failed else ""
     if done.interrupted:
-        out.print(f"Interrupted: {line}, {left} not made; nothing half made was kept.")
+        out.print(f"Interrupted: {line}, {left} not made; nothing half made was kept.", soft_wrap=True)
         raise typer.Exit(130)
     out.print(f"{line} ({len(qs)} question{'s' if len(qs) != 1 else ''}): "
               + ("a session's first question is now heard at once." if not done.failed
-                 else "the failed ones are shown, not read aloud."))
+                 else "the failed ones are shown, not read aloud."), soft_wrap=True)
     if done.failed:
         raise typer.Exit(2)

@@ -38,18 +38,25 @@ class Prepared:
 Progress = Callable[[int, int, Question, str, float], None]
 
 
+def unspoken(speaker: Speaker, questions: Sequence[Question]) -> dict[str, str]:
+    """The languages of ``questions`` nothing here reads aloud, each with its one-line notice; a
+    :class:`TTSError` (that line) when it is all of them."""
+    langs = sorted({q.language for q in questions})
+    silent = {lang: no_voice_notice(lang) for lang in langs if speaker.engine_for(lang) is None}
+    if langs and len(silent) == len(langs):
+        raise TTSError(silent[langs[0]])
+    return silent
+
+
 def prepare(speaker: Speaker, questions: Sequence[Question], progress: Progress | None = None) -> Prepared:
     """Read every question of ``questions`` not yet cached into ``speaker``'s cache, in order.
 
     A language nothing here reads is skipped (its notice in :attr:`Prepared.no_voice`); if that is every
     question, it is one :class:`TTSError`. A text the engine cannot read is a failure of that question
     only. Ctrl-C ends it (``interrupted``), with the speaker closed and nothing half made cached."""
+    silent = unspoken(speaker, questions)
     speaker.cache.sweep()  # scratch files of a process killed half way, long ago
     result = Prepared()
-    silent = {lang: no_voice_notice(lang) for lang in {q.language for q in questions}
-              if speaker.engine_for(lang) is None}
-    if questions and len(silent) == len({q.language for q in questions}):
-        raise TTSError(next(iter(silent.values())))
     try:
         for n, q in enumerate(questions, 1):
             if q.language in silent:
