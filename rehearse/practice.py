@@ -161,16 +161,29 @@ class KeyReader:
 # --------------------------------------------------------------------------- the session
 
 
+def early_speaker(options: PracticeOptions, lang: str = "zh") -> Speaker | None:
+    """The session's voice, warmed up (:meth:`Speaker.warm_up`) before the banks and history are even loaded:
+    an output stream that has just started holds its first sound back (measured: 0.9 s through PortAudio →
+    ALSA → PulseAudio, 0.13 s once it had run for 2 s), so a first question made ahead is heard at once
+    only if the output started a moment before it is shown. None when questions are not read aloud; pass it
+    to :class:`Session`, which closes it."""
+    if not options.speak:
+        return None
+    speaker = Speaker(options.voice)
+    speaker.warm_up(lang)
+    return speaker
+
+
 class Session:
     """Runs questions one by one (see module docstring)."""
 
     def __init__(self, engine: Engine, store: Store, options: PracticeOptions, console: Console,
-                 source_factory: Callable[[], Source] | None = None) -> None:
+                 source_factory: Callable[[], Source] | None = None, speaker: Speaker | None = None) -> None:
         self.engine = engine
         self.store = store
         self.options = options
         self.console = console
-        self.speaker = Speaker(options.voice) if options.speak else None
+        self.speaker = speaker or (Speaker(options.voice) if options.speak else None)  # run() closes it
         self.source_factory = source_factory or self._mic
         self.summary = Summary(None)
         self._device: InputDevice | None = None
