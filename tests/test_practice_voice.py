@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from rehearse import practice, tts
-from rehearse.practice import PracticeOptions, Session
+from rehearse.practice import PracticeOptions, Session, early_speaker
 from rehearse.recorder import FileSource
 from rehearse.rubric import load_library
 from rehearse.schedule import Selection
@@ -92,3 +92,19 @@ def test_with_questions_given_nothing_more_is_made(session_parts):
     qs = session_parts[1]
     run(session_parts, io.StringIO(), Selection(tuple(qs), scheduled=False))  # 'practice -q A -q B'
     assert [c[0] for c in voice.calls] == [q.question for q in qs]  # its first question is already cached
+
+
+def test_the_voice_warmed_up_before_the_banks_load_is_the_sessions_and_is_closed(session_parts):
+    voice = FakeVoice("kokoro", ("zh", "en"))
+    tts.register_tts_engine("kokoro", lambda: voice)
+    played, qs, engine, opts, tmp_path = session_parts
+    assert early_speaker(PracticeOptions(speak=False)) is None
+    speaker = early_speaker(opts)
+    assert speaker is not None
+    with Store.open(tmp_path / "h.db") as store:
+        session = Session(engine, store, opts, Console(file=io.StringIO(), width=160), speaker=speaker,
+                          source_factory=lambda: FileSource(shared_clip("real", "ljspeech_LJ001-0002.flac")))
+        session.ask_next = lambda has_next: "n" if has_next else "q"  # type: ignore[method-assign]
+        session.run(qs)
+    assert session.speaker is speaker and len(played) == 2 and speaker.last is not None  # it read them
+    assert speaker._worker is None  # closed by the session: nothing left running
