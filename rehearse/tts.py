@@ -180,7 +180,9 @@ class _Worker:
     def __init__(self, interrupt: Callable[[], None]) -> None:
         self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self._stopped = threading.Event()
-        self._interrupt = interrupt
+        # weak, like everything the thread keeps of its speaker: a speaker dropped without close() is collected,
+        # and then its worker stops (Speaker._submit), as a thread pool's would
+        self._interrupt = weakref.WeakMethod(interrupt)
         self._thread = threading.Thread(target=self._run, name="rehearse-tts", daemon=True)
         self._thread.start()
         _WORKERS.add(self)
@@ -194,13 +196,16 @@ class _Worker:
                 job()
             except Exception:  # noqa: BLE001, S110 - a job reports its own errors (fill, in its stream; a failed
                 pass  # load shows again, as one line, when a question is spoken)
+            del job  # not kept while waiting for the next: it holds the speaker
 
     def stop(self) -> None:
         """Drop what is queued and cut short what is being made; returns at once."""
         self._stopped.set()
         self._jobs.put(None)
+        interrupt = self._interrupt()
         try:
-            self._interrupt()
+            if interrupt is not None:
+                interrupt()
         except Exception:  # noqa: BLE001, S110 - an engine that cannot be interrupted just finishes its piece
             pass
 
@@ -291,6 +296,7 @@ class Speaker:
         with self._lock:
             if self._worker is None:
                 self._worker = _Worker(self._interrupt)
+                weakref.finalize(self, self._worker.stop)  # dropped without close(): the thread ends too
             self._worker.submit(job)
 
     def _interrupt(self) -> None:
