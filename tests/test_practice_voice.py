@@ -86,25 +86,18 @@ def test_the_next_sessions_first_questions_are_cached_when_a_session_ends(sessio
     assert all(c[3].startswith("rehearse-tts") for c in voice.calls) and len(played) == 2
 
 
-def test_with_questions_given_nothing_more_is_made(session_parts):
-    voice = FakeVoice("kokoro", ("zh", "en"))
-    tts.register_tts_engine("kokoro", lambda: voice)
-    qs = session_parts[1]
-    run(session_parts, io.StringIO(), Selection(tuple(qs), scheduled=False))  # 'practice -q A -q B'
-    assert [c[0] for c in voice.calls] == [q.question for q in qs]  # its first question is already cached
-
-
-def test_the_voice_warmed_up_before_the_banks_load_is_the_sessions_and_is_closed(session_parts):
+def test_with_questions_given_nothing_more_is_made_by_the_voice_warmed_up_early(session_parts):
     voice = FakeVoice("kokoro", ("zh", "en"))
     tts.register_tts_engine("kokoro", lambda: voice)
     played, qs, engine, opts, tmp_path = session_parts
     assert early_speaker(PracticeOptions(speak=False)) is None
-    speaker = early_speaker(opts)
+    speaker = early_speaker(opts)  # as 'practice' starts it, before the banks load
     assert speaker is not None
     with Store.open(tmp_path / "h.db") as store:
         session = Session(engine, store, opts, Console(file=io.StringIO(), width=160), speaker=speaker,
                           source_factory=lambda: FileSource(shared_clip("real", "ljspeech_LJ001-0002.flac")))
         session.ask_next = lambda has_next: "n" if has_next else "q"  # type: ignore[method-assign]
-        session.run(qs)
-    assert session.speaker is speaker and len(played) == 2 and speaker.last is not None  # it read them
-    assert speaker._worker is None  # closed by the session: nothing left running
+        session.run(qs, next_session=Selection(tuple(qs), scheduled=False))  # 'practice -q A -q B'
+    assert session.speaker is speaker and len(played) == 2  # the early voice read them …
+    assert speaker._worker is None  # … and the session closed it
+    assert [c[0] for c in voice.calls] == [q.question for q in qs]  # the next session's first one is cached already
