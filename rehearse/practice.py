@@ -7,7 +7,10 @@ transcribing while the user speaks (:mod:`rehearse.live`); score the
 streamed transcript with :func:`rehearse.assess.assess_transcript`; show the
 report and how this attempt compares with earlier attempts at the same
 question; save the attempt in the history store; then retry / next / quit.
-A summary closes the session.
+A summary closes the session. Each question is read aloud from audio made
+while the previous one was answered, and while the last one is answered the
+next session's first questions are made (:meth:`Session.run`), so a session
+starts speaking at once.
 
 Interruptions:
 
@@ -251,8 +254,13 @@ class Session:
         after whatever is queued; the session's end drops what is half made (nothing half made is cached)."""
         if self.speaker is None or self._selection is None or len(self._ahead) >= NEXT_SESSION_MAX:
             return
-        first = self._selection.next_first(self.store.attempts(), NEXT_SESSION_CLIPS,
-                                           answering=answering.id if answering else None)
+        from rehearse.errors import RehearseError
+
+        try:
+            first = self._selection.next_first(self.store.attempts(), NEXT_SESSION_CLIPS,
+                                               answering=answering.id if answering else None)
+        except RehearseError:  # a history locked by another process just now: only a head start is lost
+            return
         for q in first:
             if q.id not in self._ahead and len(self._ahead) < NEXT_SESSION_MAX:
                 self._ahead.append(q.id)
