@@ -1,4 +1,5 @@
-"""How long after a question appears is it heard? Time to first audio with streaming, cold cache.
+"""How long after a question appears is it heard? Time to first audio with streaming, cold cache, and the first
+question of a session that was made ahead.
 
     python benchmarks/tts_first_audio.py              # 6 shipped Mandarin questions spread over the banks
     python benchmarks/tts_first_audio.py --limit 3 -v
@@ -18,6 +19,17 @@ nothing is warm from an earlier question:
 
 Then the same question is spoken again: a question made ahead (every question after the first is made
 while the previous one is answered) is a cache hit, and its first audio is the output line's latency.
+
+The first question of a session made ahead, each step in its own process sharing one speech cache:
+
+* **made by the previous session**: a process plays the end of a session (the speaker warms up, then
+  makes the question ahead as practice does for the next session's first questions while the last one is
+  answered, and closes); a new process then starts a session (warm-up: the model starts loading, the
+  output line opens) and speaks the question at once;
+* **after voices --prepare**: ``rehearse voices --prepare -q ID`` makes it, then the same new session;
+* **made ahead, output opened late**: the first case with the output line opened just before the question is
+  shown, as practice did before it warmed up before loading the banks (a just-started output stream holds
+  the first sound back).
 
 Kokoro streams clause by clause, so a question of one clause ("介绍一下 ControlNet。") is heard only once it is
 whole; streaming helps questions of several clauses. Printed per case: the median time from the call to the first audible samples handed to the output device
@@ -68,15 +80,89 @@ def one(text: str, lang: str, loaded: bool) -> dict:
             "audio_s": len(stream.audio()) / stream.rate, "cached_s": cached.first_sound_s}
 
 
+def made_ahead(text: str, lang: str, cache: Path) -> dict:
+    """The end of a session: the question is made ahead into ``cache`` (as practice does for the next session's
+    first questions while the last one is answered), then the session ends."""
+    from rehearse.tts import Speaker
+    from rehearse.voices.kokoro import KokoroEngine
+
+    speaker = Speaker(engine=KokoroEngine(), cache_dir=cache)
+    speaker.warm_up(lang)
+    t0 = time.monotonic()
+    speaker.prefetch(text, lang)
+    while speaker.cached(text, lang) is None:
+        time.sleep(0.05)
+    made = time.monotonic() - t0
+    speaker.close()
+    return {"made_s": made}
+
+
+def next_session(text: str, lang: str, cache: Path, early: bool = True) -> dict:
+    """A new session whose first question is in ``cache``, started as 'rehearse practice' starts one: the
+    speaker warms up (the model starts loading, the output line opens) before the banks and the history
+    load (``early``; else just before the question, as practice did before), then the question is spoken."""
+    from rehearse.cli import _library
+    from rehearse.schedule import Selection
+    from rehearse.store import Store
+    from rehearse.tts import Speaker
+    from rehearse.voices.kokoro import KokoroEngine
+
+    speaker = Speaker(engine=KokoroEngine(), cache_dir=cache)
+    if early:
+        speaker.warm_up(lang)
+    lib = _library(None, False)  # what the practice command does before the session starts
+    with Store.open() as store:
+        Selection(lib.questions).session(store.attempts())
+    assert speaker.cached(text, lang) is not None, "the question was not made ahead"
+    speaker.warm_up(lang)  # Session.run: a no-op when warmed up early
+    assert speaker.speak(text, lang), speaker.take_notice()
+    pb = speaker.last
+    speaker.close()
+    assert pb is not None and pb.first_sound_s is not None
+    return {"first_audio_s": pb.first_sound_s}
+
+
+def _run(args: list[str], env: dict[str, str], what: str) -> dict:
+    done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        sys.exit(f"{what}: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]) if args[0] == __file__ else {}
+
+
+def ahead_cases(q, env: dict[str, str], root: Path) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """The two ways a session's first question is made ahead, each then spoken by a new session."""
+    cache = root / f"ahead-{q.id}"
+    made = _run([__file__, "--one", q.question, "--ahead", str(cache)], env, q.id)
+    heard = _run([__file__, "--one", q.question, "--next-session", str(cache)], env, q.id)
+    late = _run([__file__, "--one", q.question, "--next-session", str(cache), "--late"], env, q.id)
+    home = root / f"prepare-{q.id}"
+    t0 = time.monotonic()
+    _run(["-m", "rehearse", "--home", str(home), "voices", "--prepare", "-q", q.id], env, f"{q.id}: prepare")
+    prepared = {"made_s": time.monotonic() - t0}
+    heard2 = _run([__file__, "--one", q.question, "--next-session", str(home / "cache" / "speech")], env, q.id)
+    return {"made by the previous session": {**made, **heard}, "after voices --prepare": {**prepared, **heard2},
+            "made ahead, output opened late": {**made, **late}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=6, help="how many shipped Mandarin questions")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one measurement in a fresh process
     ap.add_argument("--loaded", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--ahead", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--next-session", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--late", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--only-ahead", action="store_true",
+                    help="only the two made-ahead cases (the cold-cache ones take minutes under load)")
     args = ap.parse_args()
     if args.one is not None:
-        print(json.dumps(one(args.one, "zh", args.loaded)))
+        if args.ahead:
+            print(json.dumps(made_ahead(args.one, "zh", args.ahead)))
+        elif args.next_session:
+            print(json.dumps(next_session(args.one, "zh", args.next_session, early=not args.late)))
+        else:
+            print(json.dumps(one(args.one, "zh", args.loaded)))
         return
 
     from rehearse.rubric import load_library
@@ -94,10 +180,19 @@ def main() -> None:
         zh = [q for q in load_library().questions if q.language == "zh"]
         questions = zh[::max(1, len(zh) // args.limit)][:args.limit]  # spread over the banks
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-        results: dict[str, list[dict]] = {"model not loaded": [], "model loaded": []}
+        results: dict[str, list[dict]] = {} if args.only_ahead else {"model not loaded": [], "model loaded": []}
+        ahead: dict[str, list[dict]] = {"made by the previous session": [], "after voices --prepare": [],
+                                        "made ahead, output opened late": []}
         try:
             for q in questions:
+                for case, r in ahead_cases(q, env, Path(root)).items():
+                    ahead[case].append(r)
+                    if args.verbose:
+                        print(f"  {q.id:28} {case:30} made in {r['made_s']:5.2f} s, then a new session: first "
+                              f"audio {r['first_audio_s']:.2f} s")
                 for case, flag in (("model not loaded", []), ("model loaded", ["--loaded"])):
+                    if args.only_ahead:
+                        break
                     done = subprocess.run([sys.executable, __file__, "--one", q.question, *flag], env=env,
                                           capture_output=True, text=True, timeout=600)
                     if done.returncode != 0:
@@ -111,7 +206,7 @@ def main() -> None:
         finally:
             server.stop()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{len(questions)} shipped Mandarin questions, Kokoro, nothing cached, played through PulseAudio:")
+    print(f"{len(questions)} shipped Mandarin questions, Kokoro, played through PulseAudio:")
     for case, rs in results.items():
         print(f"  {case:17} first audio median {statistics.median(r['first_audio_s'] for r in rs):5.2f} s "
               f"(range {min(r['first_audio_s'] for r in rs):.2f}–{max(r['first_audio_s'] for r in rs):.2f})   "
@@ -119,8 +214,14 @@ def main() -> None:
               f"{statistics.median(r['whole_s'] for r in rs):5.2f} s   speech median "
               f"{statistics.median(r['audio_s'] for r in rs):.1f} s")
     cached = [r["cached_s"] for rs in results.values() for r in rs]
-    print(f"  made ahead (cache hit), output line open: first audio median {statistics.median(cached):.2f} s "
-          f"(range {min(cached):.2f}–{max(cached):.2f}, n = {len(cached)})")
+    if cached:
+        print(f"  made ahead (cache hit), output line open: first audio median {statistics.median(cached):.2f} s "
+              f"(range {min(cached):.2f}–{max(cached):.2f}, n = {len(cached)})")
+    print("the first question of a new session (a fresh process: warm-up, then spoken at once), made ahead:")
+    for case, rs in ahead.items():
+        print(f"  {case:30} first audio median {statistics.median(r['first_audio_s'] for r in rs):.2f} s "
+              f"(range {min(r['first_audio_s'] for r in rs):.2f}–{max(r['first_audio_s'] for r in rs):.2f}, "
+              f"n = {len(rs)})   made in median {statistics.median(r['made_s'] for r in rs):.1f} s beforehand")
 
 
 if __name__ == "__main__":

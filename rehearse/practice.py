@@ -7,7 +7,10 @@ transcribing while the user speaks (:mod:`rehearse.live`); score the
 streamed transcript with :func:`rehearse.assess.assess_transcript`; show the
 report and how this attempt compares with earlier attempts at the same
 question; save the attempt in the history store; then retry / next / quit.
-A summary closes the session.
+A summary closes the session. Each question is read aloud from audio made
+while the previous one was answered, and while the last one is answered the
+next session's first questions are made (:meth:`Session.run`), so a session
+starts speaking at once.
 
 Interruptions:
 
@@ -51,11 +54,16 @@ from rehearse.report import (
     summary_table,
 )
 from rehearse.rubric import Question
-from rehearse.schedule import describe_due, replay
+from rehearse.schedule import Selection, describe_due, replay
 from rehearse.store import Store
 from rehearse.transcript import Engine, Transcript
 from rehearse.tts import Speaker, beep
 from rehearse.wavfile import recording_path
+
+#: the next session's first questions are made ahead while the last question is answered: this many …
+NEXT_SESSION_CLIPS = 2
+#: … and at most this many in all (the guess is made again once the last answer is scored)
+NEXT_SESSION_MAX = 3
 
 
 @dataclass(frozen=True)
@@ -156,33 +164,51 @@ class KeyReader:
 # --------------------------------------------------------------------------- the session
 
 
+def early_speaker(options: PracticeOptions, lang: str = "zh") -> Speaker | None:
+    """The session's voice, warmed up (:meth:`Speaker.warm_up`) before the banks and history are even loaded:
+    an output stream that has just started holds its first sound back (measured: 0.9 s through PortAudio →
+    ALSA → PulseAudio, 0.13 s once it had run for 2 s), so a first question made ahead is heard at once
+    only if the output started a moment before it is shown. None when questions are not read aloud; pass it
+    to :class:`Session`, which closes it."""
+    if not options.speak:
+        return None
+    speaker = Speaker(options.voice)
+    speaker.warm_up(lang)
+    return speaker
+
+
 class Session:
     """Runs questions one by one (see module docstring)."""
 
     def __init__(self, engine: Engine, store: Store, options: PracticeOptions, console: Console,
-                 source_factory: Callable[[], Source] | None = None) -> None:
+                 source_factory: Callable[[], Source] | None = None, speaker: Speaker | None = None) -> None:
         self.engine = engine
         self.store = store
         self.options = options
         self.console = console
-        self.speaker = Speaker(options.voice) if options.speak else None
+        self.speaker = speaker or (Speaker(options.voice) if options.speak else None)  # run() closes it
         self.source_factory = source_factory or self._mic
         self.summary = Summary(None)
         self._device: InputDevice | None = None
         self._questions: list[Question] = []
+        self._selection: Selection | None = None
+        self._ahead: list[str] = []  # ids of the next session's questions made ahead
 
     def _mic(self) -> Source:
         if self._device is None:
             self._device = resolve_device(self.options.device)
         return MicSource(self._device)
 
-    def run(self, questions: Sequence[Question]) -> Summary:
-        """Practise ``questions`` in order until they run out or the user quits."""
+    def run(self, questions: Sequence[Question], next_session: Selection | None = None) -> Summary:
+        """Practise ``questions`` in order until they run out or the user quits. With ``next_session`` (what the
+        questions were picked from), the first questions of the next session are read into the speech cache
+        while the last one is answered, so that session's first question is heard at once."""
         if not questions:
             self.console.print("No questions to practise.")
             return self.summary
         self.source_factory()  # a missing or busy device fails before anything else
         self._questions = list(questions)
+        self._selection = next_session
         if self.speaker is not None:  # the voice model loads, and the first question is made, while the session starts
             self.speaker.warm_up(questions[0].language)
         self._prefetch(0)
@@ -220,6 +246,25 @@ class Session:
         """Start reading question ``i`` (0-based) into the speech cache in the background."""
         if self.speaker is not None and 0 <= i < len(self._questions):
             self.speaker.prefetch(self._questions[i].question, self._questions[i].language)
+
+    def _prefetch_next_session(self, answering: Question | None = None) -> None:
+        """Read the next session's first questions (:meth:`Selection.next_first`, a day from now) into the
+        speech cache, with this session's engine and voice, on the worker that is idle once the next question
+        is made: :data:`NEXT_SESSION_CLIPS` of them, at most :data:`NEXT_SESSION_MAX` in all. They are made
+        after whatever is queued; the session's end drops what is half made (nothing half made is cached)."""
+        if self.speaker is None or self._selection is None or len(self._ahead) >= NEXT_SESSION_MAX:
+            return
+        from rehearse.errors import RehearseError
+
+        try:
+            first = self._selection.next_first(self.store.attempts(), NEXT_SESSION_CLIPS,
+                                               answering=answering.id if answering else None)
+        except RehearseError:  # a history locked by another process just now: only a head start is lost
+            return
+        for q in first:
+            if q.id not in self._ahead and len(self._ahead) < NEXT_SESSION_MAX:
+                self._ahead.append(q.id)
+                self.speaker.prefetch(q.question, q.language)
 
     def ask_next(self, has_next: bool) -> str:
         """retry / next / quit, or correct a verdict."""
@@ -260,9 +305,12 @@ class Session:
         """Ask one question, record, transcribe, score, show and store the answer."""
         live = LiveTranscriber(self.engine, options_for(q, hotwords=self.options.hotwords)).start()  # the model loads while the question is read
         try:
-            return self._attempt(q, index, total, live)
+            outcome = self._attempt(q, index, total, live)
         finally:
             live.close()  # whatever happened, no decode is left running when the process exits
+        if index == total and outcome.status == "scored":
+            self._prefetch_next_session()  # the guess again, with this answer in the history
+        return outcome
 
     def _attempt(self, q: Question, index: int, total: int, live: LiveTranscriber) -> Outcome:
         self.console.print(question_panel(q, index, total))
@@ -272,6 +320,8 @@ class Session:
             if notice:
                 self.console.print(Text(notice, style="dim"))
         self._prefetch(index)  # the next question is synthesised while this one is answered
+        if index == total:
+            self._prefetch_next_session(answering=q)  # then the next session's first ones
         live.wait_loaded()
         path = recording_path(self.options.recordings or recordings_dir(), q.bank, q.id)
         recorder = Recorder(path, self.source_factory(), max_seconds=self.options.max_seconds,

@@ -108,6 +108,38 @@ def due_today(questions: Sequence[Question], attempts: Iterable[AttemptRecord],
     return [q for q in questions if q.id not in dues or dues[q.id].is_due(_utc(end))]
 
 
+#: when "the next session" is: the order is computed as of this long after now
+NEXT_SESSION = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The questions a practice session picks from, and how it orders them (the command's --tag, --bank,
+    --question and --count): from it, what this session asks and what the next one will ask first."""
+
+    questions: tuple[Question, ...]
+    scheduled: bool = True  # in schedule order (:func:`order_questions`); False: in the order given (--question)
+    count: int | None = None  # at most this many
+
+    def session(self, attempts: Iterable[AttemptRecord], now: datetime | None = None) -> list[Question]:
+        """The questions a session started at ``now`` asks, in order."""
+        qs = order_questions(self.questions, attempts, now) if self.scheduled else list(self.questions)
+        return qs[:self.count] if self.count else qs
+
+    def next_first(self, attempts: Iterable[AttemptRecord], n: int, now: datetime | None = None,
+                   answering: str | None = None) -> list[Question]:
+        """The first ``n`` questions of the next session, started a day after ``now`` (:data:`NEXT_SESSION`)
+        with the history ``attempts``. ``answering``: the id of a question being answered now, not scored
+        yet; it is left out of a scheduled order, as a question just answered usually is not due first
+        the next day (a good answer is due in days; a weak one competes with every other due question,
+        and never-answered ones come first). A re-guess once it is scored puts it where it belongs."""
+        when = (now or datetime.now(timezone.utc)) + NEXT_SESSION
+        if not self.scheduled:
+            return self.session(attempts, when)[:n]
+        qs = [q for q in order_questions(self.questions, attempts, when) if q.id != answering]
+        return qs[:min(n, self.count or n)]
+
+
 def describe_due(d: Due | None, now: datetime | None = None) -> str:
     """'due now', 'due in 10 minutes', 'due tomorrow', 'due in 4 days (Dec 5)'."""
     if d is None or d.due is None:

@@ -20,12 +20,14 @@ sounddevice, like everything else.
 
 from __future__ import annotations
 
+import atexit
 import os
+import queue
 import shutil
 import sys
 import threading
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -168,6 +170,63 @@ def no_voice_notice(lang: str) -> str:
 # --------------------------------------------------------------------------- the speaker
 
 
+class _Worker:
+    """One daemon thread running jobs in order. A session's end never waits for a clip being made: :meth:`stop`
+    drops the jobs not started and cuts the one running short (``interrupt``: Kokoro stops within
+    milliseconds; a clip is cached only once whole, by a rename, so nothing half made is kept). At exit
+    every worker is stopped and waited for (:func:`_stop_workers`), since onnxruntime still running in a
+    thread while the interpreter finalises aborts the process."""
+
+    def __init__(self, interrupt: Callable[[], None]) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self._stopped = threading.Event()
+        # weak, like everything the thread keeps of its speaker: a speaker dropped without close() is collected,
+        # and then its worker stops (Speaker._submit), as a thread pool's would
+        self._interrupt = weakref.WeakMethod(interrupt)
+        self._thread = threading.Thread(target=self._run, name="rehearse-tts", daemon=True)
+        self._thread.start()
+        _WORKERS.add(self)
+
+    def submit(self, job: Callable[[], object]) -> None:
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None and not self._stopped.is_set():
+            try:
+                job()
+            except Exception:  # noqa: BLE001, S110 - a job reports its own errors (fill, in its stream; a failed
+                pass  # load shows again, as one line, when a question is spoken)
+            del job  # not kept while waiting for the next: it holds the speaker
+
+    def stop(self) -> None:
+        """Drop what is queued and cut short what is being made; returns at once."""
+        self._stopped.set()
+        self._jobs.put(None)
+        interrupt = self._interrupt()
+        try:
+            if interrupt is not None:
+                interrupt()
+        except Exception:  # noqa: BLE001, S110 - an engine that cannot be interrupted just finishes its piece
+            pass
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+_WORKERS: weakref.WeakSet[_Worker] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    """At exit: stop every worker and wait for it (a model still loading takes its seconds; a clip being
+    made is interrupted, or at worst finishes its clause)."""
+    workers = list(_WORKERS)
+    for w in workers:
+        w.stop()
+    for w in workers:
+        w.join(60)
+
+
 class Speaker:
     """Reads questions aloud with the best engine for each language, cached, made ahead and streamed.
 
@@ -190,7 +249,7 @@ class Speaker:
         self.cache = AudioCache(cache_dir or speech_cache_dir())
         self._streams: dict[str, ClipStream] = {}  # being made, or made and not yet spoken
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        self._worker: _Worker | None = None
         self._line: OutputLine | None = None  # the output kept open for the session, once warmed up
         self.notice: str | None = None
         self.last: Playback | None = None  # what the last :meth:`speak` played (for tests and benchmarks)
@@ -235,9 +294,17 @@ class Speaker:
 
     def _submit(self, job: Callable[[], object]) -> None:
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-tts")
-            self._pool.submit(job)
+            if self._worker is None:
+                self._worker = _Worker(self._interrupt)
+                weakref.finalize(self, self._worker.stop)  # dropped without close(): the thread ends too
+            self._worker.submit(job)
+
+    def _interrupt(self) -> None:
+        """Cut short what the engines are making now (those that can: Kokoro)."""
+        for engine in list(self._engines.values()):
+            interrupt = getattr(engine, "interrupt", None)
+            if callable(interrupt):
+                interrupt()
 
     def stream(self, text: str, lang: str) -> ClipStream:
         """The audio of ``text``: from the cache, already being made (by :meth:`prefetch`), or started now."""
@@ -287,11 +354,16 @@ class Speaker:
             except Exception:  # noqa: BLE001 - no device, or PortAudio missing: said when a question is spoken
                 self._line = None
 
+    def cached(self, text: str, lang: str) -> Path | None:
+        """The cached audio of ``text`` read by this speaker's engine and voice, or None (raises
+        :class:`TTSError` when it cannot be read aloud here at all)."""
+        key, _ = self._key(text, lang)
+        return self.cache.get(key)
+
     def prefetch(self, text: str, lang: str) -> None:
         """Start making the audio for ``text`` in the background (errors show when it is spoken)."""
         try:
-            key, _ = self._key(text, lang)
-            if self.cache.get(key) is None:
+            if self.cached(text, lang) is None:
                 self.stream(text, lang)
         except TTSError:
             return
@@ -347,12 +419,12 @@ class Speaker:
     def close(self) -> None:
         """Stop background synthesis: clips being made are dropped (nothing half made is cached)."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            worker, self._worker = self._worker, None
             for s in self._streams.values():
                 s.cancel()
             self._streams.clear()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if worker is not None:
+            worker.stop()
         if self._line is not None:
             self._line.close()
             self._line = None

@@ -10,6 +10,7 @@ from fsrs import Rating
 from rehearse.assess import assess_text
 from rehearse.rubric import load_library
 from rehearse.schedule import (
+    Selection,
     describe_due,
     due_today,
     order_questions,
@@ -98,6 +99,24 @@ def test_order_due_first_never_answered_then_weakest_then_not_yet_due(store):
     assert order == ["ddim-vs-ddpm", "classifier-free-guidance", "moco"]
     assert [q.id for q in due_today([MOCO, CFG, DDIM], store.attempts(), later)] == \
         ["classifier-free-guidance", "ddim-vs-ddpm"]
+
+
+def test_the_next_session_is_the_practice_order_a_day_later(store):
+    answer(store, GOOD, T0, MOCO)  # due in days
+    answer(store, "classifier-free guidance 不需要分类器。", T0, CFG)  # weak: due again in 10 minutes
+    picked = Selection((MOCO, CFG, DDIM))
+    assert [q.id for q in Selection((MOCO, CFG, DDIM), count=2).session(store.attempts(), T0)] == \
+        ["ddim-vs-ddpm", "classifier-free-guidance"]  # not due yet: the soonest due first
+    tomorrow = [q.id for q in picked.session(store.attempts(), T0 + timedelta(days=1))]
+    assert tomorrow == ["ddim-vs-ddpm", "classifier-free-guidance", "moco"]
+    assert [q.id for q in picked.next_first(store.attempts(), 2, T0)] == tomorrow[:2]
+    # the question being answered now is left out until it is scored
+    assert [q.id for q in picked.next_first(store.attempts(), 2, T0, answering="ddim-vs-ddpm")] == \
+        ["classifier-free-guidance", "moco"]
+    assert [q.id for q in Selection((MOCO, CFG, DDIM), count=1).next_first(store.attempts(), 2, T0)] == \
+        ["ddim-vs-ddpm"]
+    given = Selection((MOCO, CFG, DDIM), scheduled=False)  # --question: the order given, every time
+    assert [q.id for q in given.next_first(store.attempts(), 2, T0, answering="moco")] == ["moco", "classifier-free-guidance"]
 
 
 def test_due_is_described_for_people():

@@ -193,3 +193,23 @@ def test_no_engine_at_all_means_one_notice_and_show_only(monkeypatch, tmp_path):
     assert s.speak("你好", "zh") is False and s.take_notice() == no_voice_notice("zh")
     with pytest.raises(TTSError):
         s.synthesize_to_file("你好", "zh", tmp_path / "q.wav")
+
+
+def test_a_speaker_dropped_without_close_leaves_no_thread_behind(registry, tmp_path):
+    """The web page makes a Speaker per request and never closes it: its worker must end with it."""
+    import gc
+    import time
+
+    registry(kokoro=FakeEngine("kokoro", ("zh", "en")))
+
+    def workers() -> int:
+        return sum(t.name == "rehearse-tts" and t.is_alive() for t in threading.enumerate())
+
+    before = workers()
+    for text in ("介绍一下 ControlNet。", "介绍一下 DreamBooth。"):
+        assert Speaker(cache_dir=tmp_path).synthesize_to_file(text, "zh", tmp_path / "q.wav").is_file()
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while workers() > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert workers() == before

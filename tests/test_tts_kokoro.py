@@ -122,3 +122,18 @@ def test_say_writes_a_wav_and_voices_lists_kokoro_first_for_mandarin(kokoro, tmp
     assert r.exit_code == 0 and "Mandarin (zh): kokoro" in r.stdout and "jm_kumo" in r.stdout
     r = runner.invoke(app, ["say", "你好", "--engine", "espeak-ng", "-o", str(tmp_path / "x.wav")])
     assert r.exit_code == 2 and "cannot read Mandarin" in r.stderr
+
+
+def test_an_interrupted_clause_stops_within_a_second_and_the_next_text_is_made(kokoro):
+    """What lets a session end (or Ctrl-C stop 'voices --prepare') without waiting for the clause being made."""
+    import threading
+    import time
+
+    pieces = kokoro.stream("好。图像生成领域有哪些经典工作，分别解决了什么问题，扩散模型和生成对抗网络又有什么区别？", "zh")
+    next(pieces)  # the first clause is made; the next is made when asked for
+    threading.Timer(0.2, kokoro.interrupt).start()
+    t0 = time.monotonic()
+    with pytest.raises(TTSError, match="interrupted"):
+        list(pieces)
+    assert time.monotonic() - t0 < 1.2
+    assert len(next(kokoro.stream("你好。", "zh"))[1]) > 0

@@ -62,29 +62,36 @@ def practice(
     the history. Ctrl-C while recording asks whether to score; Ctrl-C while
     transcribing keeps the attempt for 'rehearse score --attempt ID'. After each
     report, 'c' corrects a verdict ("I said that" / "that doesn't count").
+    While you answer the last question, the next session's first questions are
+    read into the speech cache, so that session starts speaking at once.
     """
     from rehearse.engines import get_engine
-    from rehearse.practice import PracticeOptions, Session
-    from rehearse.schedule import due_today, order_questions
+    from rehearse.practice import PracticeOptions, Session, early_speaker
+    from rehearse.schedule import Selection, due_today
     from rehearse.store import Store
 
-    lib = _library(bank, no_shipped)
-    qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
-    if not qs:
-        raise UsageError(f"--tag: no question has the tag(s) {', '.join(tag or ())}; see 'rehearse questions list'.")
-    eng = get_engine(engine, model)
     opts = PracticeOptions(speak=not no_speak, voice=voice, device=device, max_seconds=max_seconds,
                            silence_stop=silence_stop, recordings=recordings, judge=_judge(judge),
                            hotwords=hotwords)
-    with Store.open() as store:
-        history = store.attempts()
-        n_due = len(due_today(qs, history))
-        out.print(f"{n_due} of {len(qs)} question{'s' if len(qs) != 1 else ''} due today", style="dim")
-        if not question:
-            qs = order_questions(qs, history)  # due first: never answered, weakest, least recently practised
-        if count:
-            qs = qs[:count]
-        summary = Session(eng, store, opts, out).run(qs)
+    speaker = early_speaker(opts)  # the audio output runs before the banks load: the first question starts at once
+    try:
+        lib = _library(bank, no_shipped)
+        qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
+        if not qs:
+            raise UsageError(f"--tag: no question has the tag(s) {', '.join(tag or ())}; "
+                             "see 'rehearse questions list'.")
+        eng = get_engine(engine, model)
+        with Store.open() as store:
+            history = store.attempts()
+            n_due = len(due_today(qs, history))
+            out.print(f"{n_due} of {len(qs)} question{'s' if len(qs) != 1 else ''} due today", style="dim")
+            # due first: never answered, weakest, least recently practised (--question: in the order given)
+            picked = Selection(tuple(qs), scheduled=not question, count=count)
+            summary = Session(eng, store, opts, out, speaker=speaker).run(picked.session(history),
+                                                                           next_session=picked)
+    finally:
+        if speaker is not None:
+            speaker.close()  # run() has; not if something failed before it
     if summary.interrupted:
         raise typer.Exit(130)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,3 +75,16 @@ class AudioCache:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return self.path(key)
+
+    def sweep(self, older_than_s: float = 3600.0) -> int:
+        """Delete the scratch files (``.tmp-*``) of syntheses that never finished (a process killed half way;
+        a normal end, Ctrl-C included, leaves none); how many were deleted. Recent ones may be in use."""
+        gone = 0
+        try:
+            for p in self.folder.glob(".tmp-*"):
+                if time.time() - p.stat().st_mtime > older_than_s:
+                    p.unlink(missing_ok=True)
+                    gone += 1
+        except OSError:
+            pass
+        return gone

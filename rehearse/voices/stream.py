@@ -159,6 +159,8 @@ def fill(stream: ClipStream, engine: Any, text: str, lang: str, voice: str | Non
     Every failure ends up in the stream as one :class:`TTSError`; a cancelled stream caches nothing."""
     import soundfile as sf
 
+    if stream.cancelled.is_set():  # dropped before its turn came
+        return
     scratch = cache.folder / f".tmp-{key}-whole.wav"
     try:
         cache.folder.mkdir(parents=True, exist_ok=True)
