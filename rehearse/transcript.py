@@ -116,6 +116,10 @@ class TranscribeOptions:
     hotwords: str | None = None
     vad_filter: bool = True
     temperature: tuple[float, ...] = field(default=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0))
+    #: > 1 discourages tokens already written (faster-whisper only; openai-whisper has no such option): the
+    #: live transcriber's short chunks sometimes loop ("3D-to-3D-to-…") until the token limit, then again at
+    #: every fallback temperature — one 11 s chunk took 39 s (see :data:`rehearse.live.REPETITION_PENALTY`)
+    repetition_penalty: float = 1.0
 
     @property
     def prompt(self) -> str:

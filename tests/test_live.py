@@ -13,7 +13,7 @@ import pytest
 
 from rehearse.audio import SAMPLE_RATE, load_audio
 from rehearse.errors import RehearseError
-from rehearse.live import LiveTranscriber, find_cut
+from rehearse.live import REPETITION_PENALTY, LiveTranscriber, find_cut
 from rehearse.metrics import cer
 from rehearse.transcribe import recognise
 from rehearse.transcript import ZH_PROMPT, TranscribeOptions
@@ -78,6 +78,8 @@ def test_only_the_first_chunk_with_speech_is_decoded_with_the_prompt():
     assert len(result.chunks) == n + 1 and n >= 3
     assert [o.prompt for o in engine.calls] == [ZH_PROMPT] + [""] * (n - 1)
     assert {o.language for o in engine.calls} == {"zh"}
+    # every chunk is decoded with the repetition penalty that keeps a looping chunk from costing ~40 s
+    assert {o.repetition_penalty for o in engine.calls} == {REPETITION_PENALTY} and REPETITION_PENALTY > 1
     assert result.transcript.text == "一二三四五六七八九十"[:n]
     assert result.chunks[0].recognition.speech == ()  # the silent chunk cost no decode
 

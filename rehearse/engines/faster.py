@@ -55,6 +55,7 @@ class FasterWhisperEngine:
             task="transcribe",
             beam_size=options.beam_size,
             temperature=list(options.temperature),
+            repetition_penalty=options.repetition_penalty,
             initial_prompt=options.prompt or None,
             hotwords=options.hotwords or None,
             word_timestamps=options.word_timestamps,
