@@ -117,7 +117,8 @@ def run_one(engine, question, src_path: Path, reference: str, args: argparse.Nam
     rec.stop("enter")
     t_stop = time.monotonic()
     result = live.finish()
-    assessment = assess_transcript(question, result.transcript, result.speech or None, audio_path=tmp / "rec.wav")
+    assessment = assess_transcript(question, result.transcript, result.speech or None, audio_path=tmp / "rec.wav",
+                                   filled_pauses=result.filled_pauses)
     render_assessment(assessment, Console(file=io.StringIO(), width=100))
     t_report = time.monotonic()
     py_peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None

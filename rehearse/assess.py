@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from rehearse.audio import load_audio
 from rehearse.fluency import Fluency, measure
+from rehearse.hesitation import FilledPause
 from rehearse.judges import Judge, get_judge
 from rehearse.normalize import is_han, printable
 from rehearse.rubric import Question
@@ -121,16 +123,18 @@ _FUNCTION_WORDS = {"the", "a", "an", "of", "to", "is", "it", "and", "or", "with"
 def assess_transcript(question: Question, transcript: Transcript,
                       speech: tuple[tuple[float, float], ...] | None = None,
                       audio_path: Path | None = None, timings: dict[str, float] | None = None,
-                      judge: Judge | None = None, audio: np.ndarray | None = None) -> Assessment:
+                      judge: Judge | None = None, audio: np.ndarray | None = None,
+                      filled_pauses: Sequence[FilledPause] | None = None) -> Assessment:
     """Score and measure an existing transcript (``judge``: default the offline one).
 
     With ``audio_path`` the filled pauses are measured from the recording (``audio``: its samples, when
-    already loaded)."""
+    already loaded; ``filled_pauses``: its acoustic filled pauses, when already found while it was
+    recorded — :attr:`rehearse.live.LiveResult.filled_pauses`)."""
     t0 = time.perf_counter()
     sc = (judge or get_judge()).judge(question, transcript)
     fl = measure(transcript, speech, target_seconds=question.target_seconds)
     if audio_path is not None and fl.timed:
-        fl = with_filled_pauses(fl, audio_path, transcript, audio)
+        fl = with_filled_pauses(fl, audio_path, transcript, audio, filled_pauses)
     timings = dict(timings or {})
     timings["score_s"] = time.perf_counter() - t0
     return Assessment(question=question, transcript=transcript, score=sc, fluency=fl,
@@ -138,19 +142,20 @@ def assess_transcript(question: Question, transcript: Transcript,
 
 
 def with_filled_pauses(fl: Fluency, audio_path: Path, transcript: Transcript,
-                       audio: np.ndarray | None = None) -> Fluency:
-    """``fl`` with the filled pauses measured from the recording (unchanged when it cannot be read)."""
+                       audio: np.ndarray | None = None, acoustic: Sequence[FilledPause] | None = None) -> Fluency:
+    """``fl`` with the filled pauses measured from the recording (unchanged when it cannot be read), or
+    from its ``acoustic`` events when they were found already."""
     from dataclasses import replace
 
     from rehearse.errors import AudioError
     from rehearse.hesitation import measure_hesitation
 
-    if audio is None:
+    if audio is None and acoustic is None:
         try:
             audio = load_audio(audio_path)
         except AudioError:
             return fl
-    h = measure_hesitation(audio, transcript, fl.answer_s)
+    h = measure_hesitation(audio, transcript, fl.answer_s, acoustic=acoustic)
     return replace(fl, filled_pauses=h.count, filled_pauses_per_min=h.per_min,
                    filled_pause_times=[[e.start, e.end, e.source, e.covered_by] for e in h.events])
 

@@ -130,20 +130,79 @@ def detect(audio: np.ndarray, sr: int = SAMPLE_RATE, *, min_s: float = MIN_S, pi
     window's mean spectrum) is held, and so is every window of the longer ``long`` = (seconds, semitones,
     dB) that passes its looser limits (None: the short windows only, the detector before lengthened
     syllables were measured); overlapping held windows merge into one filled pause. Long audio is
-    analysed in overlapping blocks of :data:`BLOCK_S`; events found twice in an overlap merge."""
-    block, step = int(BLOCK_S * sr), int((BLOCK_S - BLOCK_OVERLAP_S) * sr)
-    if len(audio) <= block:
-        return _detect(audio, sr, min_s, pitch_st, spread_db, long)
+    analysed in overlapping blocks of :data:`BLOCK_S` (:func:`block_starts`); events found twice in an
+    overlap merge."""
     found: list[FilledPause] = []
-    for start in range(0, len(audio) - int(BLOCK_OVERLAP_S * sr), step):
-        t0 = start / sr
-        for ev in _detect(audio[start:start + block], sr, min_s, pitch_st, spread_db, long):
-            ev = FilledPause(round(ev.start + t0, 2), round(ev.end + t0, 2), ev.source)
-            if found and ev.start <= found[-1].end:
-                found[-1] = FilledPause(found[-1].start, max(found[-1].end, ev.end), ev.source)
-            else:
-                found.append(ev)
+    for start in block_starts(len(audio), sr):
+        _merge(found, _detect(audio[start:start + int(BLOCK_S * sr)], sr, min_s, pitch_st, spread_db, long), start / sr)
     return found
+
+
+def block_starts(n: int, sr: int = SAMPLE_RATE) -> range:
+    """Where the blocks :func:`detect` analyses start, for ``n`` samples: one block when it fits in
+    :data:`BLOCK_S`, else every ``BLOCK_S - BLOCK_OVERLAP_S``."""
+    block, step = int(BLOCK_S * sr), int((BLOCK_S - BLOCK_OVERLAP_S) * sr)
+    return range(0, 1) if n <= block else range(0, n - int(BLOCK_OVERLAP_S * sr), step)
+
+
+def _merge(found: list[FilledPause], events: Sequence[FilledPause], t0: float) -> None:
+    """Append one block's events (block times + ``t0``), merging one that overlaps the last found."""
+    for ev in events:
+        ev = FilledPause(round(ev.start + t0, 2), round(ev.end + t0, 2), ev.source)
+        if found and ev.start <= found[-1].end:
+            found[-1] = FilledPause(found[-1].start, max(found[-1].end, ev.end), ev.source)
+        else:
+            found.append(ev)
+
+
+class AcousticTracker:
+    """:func:`detect` while the audio arrives: each block is analysed, on a thread of its own, as soon as
+    it is complete, so when the answer ends only the last one is left (0.3–0.6 s saved at stop for a
+    2-minute answer). :meth:`finish` gives what :func:`detect` gives for all the audio fed."""
+
+    def __init__(self, sr: int = SAMPLE_RATE) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.sr = sr
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-hesitation")
+        self._buf: list[np.ndarray] = []
+        self._buf_start = 0  # sample index of the first sample kept (the next block's start)
+        self._total = 0
+        self._blocks: list = []  # futures of the blocks analysed, in order, with their starts
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add samples; starts the analysis of each block that is now complete."""
+        self._buf.append(np.asarray(block, np.float32).reshape(-1))
+        self._total += len(self._buf[-1])
+        size, step = int(BLOCK_S * self.sr), int((BLOCK_S - BLOCK_OVERLAP_S) * self.sr)
+        if self._total - self._buf_start <= size:  # a block is run early only when more audio follows it
+            return
+        audio = np.concatenate(self._buf)
+        while len(audio) > size:
+            self._submit(self._buf_start, audio[:size])
+            audio, self._buf_start = audio[step:], self._buf_start + step
+        self._buf = [audio]
+
+    def _submit(self, start: int, audio: np.ndarray) -> None:
+        future = self._pool.submit(_detect, audio, self.sr, MIN_S, PITCH_ST, SPREAD_DB, (LONG_S, LONG_PITCH_ST, LONG_SPREAD_DB))
+        self._blocks.append((start, future))
+
+    def finish(self) -> list[FilledPause]:
+        """The filled pauses of all the audio fed (the blocks still open are analysed now)."""
+        rest = np.concatenate(self._buf) if self._buf else np.zeros(0, np.float32)
+        starts = [s for s in block_starts(self._total, self.sr) if s >= self._buf_start]
+        for s in starts:
+            self._submit(s, rest[s - self._buf_start:s - self._buf_start + int(BLOCK_S * self.sr)])
+        self._buf = []
+        found: list[FilledPause] = []
+        for start, future in self._blocks:
+            _merge(found, future.result(), start / self.sr)
+        self._pool.shutdown(wait=False)
+        return found
+
+    def close(self) -> None:
+        """Drop what is not analysed yet (the answer is not scored from this)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _detect(audio: np.ndarray, sr: int, min_s: float, pitch_st: float, spread_db: float,
@@ -216,10 +275,15 @@ class Hesitation:
         return d
 
 
-def measure_hesitation(audio: np.ndarray, transcript: Transcript | None, answer_s: float,
-                       sr: int = SAMPLE_RATE) -> Hesitation:
-    """Acoustic filled pauses combined with the transcript; ``answer_s`` is the answer time the rate is per."""
-    events = combine(detect(audio, sr), transcript)
+def measure_hesitation(audio: np.ndarray | None, transcript: Transcript | None, answer_s: float,
+                       sr: int = SAMPLE_RATE, acoustic: Sequence[FilledPause] | None = None) -> Hesitation:
+    """Acoustic filled pauses combined with the transcript; ``answer_s`` is the answer time the rate is per.
+    ``acoustic``: the acoustic events already found (an :class:`AcousticTracker`'s), else ``audio`` is analysed."""
+    if acoustic is None:
+        if audio is None:
+            raise ValueError("measure_hesitation needs the audio or its acoustic events")
+        acoustic = detect(audio, sr)
+    events = combine(acoustic, transcript)
     n_tr = sum(1 for e in events if e.covered_by == "filler")
     per_min = round(len(events) * 60.0 / answer_s, 2) if answer_s > 0 else 0.0
     return Hesitation(len(events), per_min, sum(1 for e in events if e.source == "acoustic"), n_tr, tuple(events))

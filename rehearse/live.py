@@ -65,6 +65,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rehearse.audio import SAMPLE_RATE
+from rehearse.hesitation import AcousticTracker, FilledPause
 from rehearse.transcribe import Recognition, merge_recognitions, recognise, shift_segment
 from rehearse.transcript import (
     Engine,
@@ -114,6 +115,9 @@ class LiveResult:
     adopted: int = 0         # speculations that became a chunk when the speaker went on
     behind_s: float = 0.0    # audio not yet decoded when finish() was called (queued chunks, the one being
                              # decoded, the last): what the final wait is spent on
+    #: the acoustic filled pauses of the audio fed (:class:`rehearse.hesitation.AcousticTracker`, analysed
+    #: while the answer went on): what :func:`rehearse.hesitation.detect` finds in the recording
+    filled_pauses: tuple[FilledPause, ...] | None = None
 
     @property
     def rtf(self) -> float:
@@ -203,6 +207,8 @@ class LiveTranscriber:
         self.error: BaseException | None = None
         self.load_s = 0.0
         self._finished = False
+        self._acoustic = AcousticTracker()
+        self._filled_pauses: tuple[FilledPause, ...] | None = None
 
     # ---- life cycle
 
@@ -239,6 +245,7 @@ class LiveTranscriber:
         if self._finished:
             return
         block = np.asarray(block, dtype=np.float32).reshape(-1)
+        self._acoustic.feed(block)
         self._buf.append(block)
         self._buf_len += len(block)
         self._total += len(block)
@@ -315,6 +322,7 @@ class LiveTranscriber:
             if self._buf_len:
                 self._close(np.concatenate(self._buf), self._buf_len, kind="last")
             self._jobs.put(None)
+            self._filled_pauses = tuple(self._acoustic.finish())  # the last block, while the last chunk decodes
         deadline = None if timeout is None else t0 + timeout
         while not self._done.wait(0.05):  # short waits so Ctrl-C reaches the main thread
             if deadline is not None and time.perf_counter() > deadline:
@@ -326,7 +334,7 @@ class LiveTranscriber:
         merged = merge_recognitions([(0.0, r.recognition) for r in results], self.options, duration, self.engine)
         return LiveResult(merged.transcript, merged.speech, tuple(results),
                           time.perf_counter() - t0, self.load_s, self._compute_s, self._spec_count,
-                          self._spec_used, self._adopted, behind / SAMPLE_RATE)
+                          self._spec_used, self._adopted, behind / SAMPLE_RATE, self._filled_pauses)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the worker: queued jobs are dropped, and a decode in progress is waited for.
@@ -338,6 +346,7 @@ class LiveTranscriber:
         s, and a 60 s limit let the process exit mid-decode and crash).
         """
         self._finished = True
+        self._acoustic.close()
         try:
             while True:
                 self._jobs.get_nowait()

@@ -382,7 +382,8 @@ class Session:
         transcript: Transcript = result.transcript
         a = assess_transcript(q, transcript, result.speech or None, audio_path=recording.path,
                               timings={"final_wait_s": result.final_wait_s, "transcribe_s": result.compute_s,
-                                       "load_s": result.load_s}, judge=self.options.judge)
+                                       "load_s": result.load_s}, judge=self.options.judge,
+                              filled_pauses=result.filled_pauses)
         warnings = getattr(self.options.judge, "warnings", None) or []
         for line in warnings:
             self.console.print(Text(f"warning: {line}", style="yellow"))

@@ -133,3 +133,30 @@ def test_long_audio_is_analysed_in_blocks_with_the_same_events(monkeypatch: pyte
     # the inserted pauses found by a whole pass are found block by block too
     assert match(tuple(truth), [(e.start, e.end) for e in blocked])[0] >= match(tuple(truth), [(e.start, e.end) for e in whole])[0] - 1
     assert abs(len(blocked) - len(whole)) <= max(2, len(whole) // 10)
+
+
+def test_the_tracker_finds_while_the_audio_arrives_what_detect_finds_in_the_whole(monkeypatch: pytest.MonkeyPatch):
+    """Live practice analyses each block as soon as it is complete, so only the last is left at stop; the
+    events must be exactly those of :func:`detect` on the recording, however the audio was cut up."""
+    from rehearse import hesitation
+    from rehearse.hesitation import AcousticTracker
+
+    monkeypatch.setattr(hesitation, "BLOCK_S", 9.0)  # several blocks from a few clips
+    clip_list = evaluation_set("dev", variants=1)[:6]
+    audio = np.concatenate([c.audio for c in clip_list])
+    whole = detect(audio)
+    assert len(audio) / 16000 > 3 * 9.0 and len(whole) >= 3
+    rng = np.random.default_rng(0)
+    for n in (len(audio), int(9.0 * 16000), int(9.0 * 16000) + 1, int(7.0 * 16000) + 5, int(20.5 * 16000)):
+        tracker = AcousticTracker()
+        i = 0
+        while i < n:
+            step = int(rng.integers(1, 4000))
+            tracker.feed(audio[i:min(i + step, n)])
+            i += step
+        assert tracker.finish() == detect(audio[:n])
+    tracker = AcousticTracker()
+    tracker.feed(audio)
+    assert len(tracker._blocks) >= 3  # the complete blocks were started before the end
+    assert tracker.finish() == whole
+    assert AcousticTracker().finish() == detect(np.zeros(0, np.float32))

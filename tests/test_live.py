@@ -82,6 +82,10 @@ def test_only_the_first_chunk_with_speech_is_decoded_with_the_prompt():
     assert {o.repetition_penalty for o in engine.calls} == {REPETITION_PENALTY} and REPETITION_PENALTY > 1
     assert result.transcript.text == "一二三四五六七八九十"[:n]
     assert result.chunks[0].recognition.speech == ()  # the silent chunk cost no decode
+    # the filled pauses were found while the audio arrived, exactly as in the whole recording
+    from rehearse.hesitation import detect
+
+    assert result.filled_pauses == tuple(detect(np.concatenate([silence, audio])))
 
 
 def test_chunks_close_early_while_the_worker_keeps_up_and_grow_while_it_is_busy():

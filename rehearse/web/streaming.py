@@ -270,7 +270,8 @@ class Studio:
                 return self._store_unscored(rec.question, path, seconds, t0, f"transcription failed: {exc}")
             a = assess_transcript(rec.question, result.transcript, result.speech or None, audio_path=path,
                                   timings={"final_wait_s": result.final_wait_s, "behind_s": result.behind_s, "transcribe_s": result.compute_s,
-                                           "load_s": result.load_s}, judge=self.judge)
+                                           "load_s": result.load_s}, judge=self.judge,
+                                  filled_pauses=result.filled_pauses)
             with Store.open() as store:
                 aid = store.save_attempt(a, question=rec.question, session_id=self._session(store), audio_path=path)
             return Finished(aid, "no_speech" if a.no_speech else "scored", seconds, time.monotonic() - t0)
