@@ -71,9 +71,14 @@ class Server:
 
 
 def answer_wav(tmp_path: Path, seconds: float) -> Path:
-    """The microphone's input: the example answer cut to ``seconds``, then silence (Chromium loops the file)."""
+    """The microphone's input: the example answer cut to ``seconds``, then silence (Chromium loops the file).
+    Longer than the example (54.5 s), the answer is spoken again after a 0.8 s pause, as often as needed."""
     path, _ = example_answer()
-    audio = load_audio(path)[: int(seconds * SAMPLE_RATE)]
+    one = load_audio(path)
+    pieces = [one]
+    while sum(len(p) for p in pieces) < seconds * SAMPLE_RATE:
+        pieces += [np.zeros(int(0.8 * SAMPLE_RATE), np.float32), one]
+    audio = np.concatenate(pieces)[: int(seconds * SAMPLE_RATE)]
     audio = np.concatenate([audio, np.zeros(30 * SAMPLE_RATE, np.float32)])
     out = tmp_path / "answer.wav"
     sf.write(str(out), audio, SAMPLE_RATE, subtype="PCM_16")
