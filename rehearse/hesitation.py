@@ -31,6 +31,7 @@ out: the strongest sign), or an ordinary word (a lengthened syllable).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -133,15 +134,21 @@ def detect(audio: np.ndarray, sr: int = SAMPLE_RATE, *, min_s: float = MIN_S, pi
     analysed in overlapping blocks of :data:`BLOCK_S` (:func:`block_starts`); events found twice in an
     overlap merge."""
     found: list[FilledPause] = []
+    size = _block_size(sr)[0]
     for start in block_starts(len(audio), sr):
-        _merge(found, _detect(audio[start:start + int(BLOCK_S * sr)], sr, min_s, pitch_st, spread_db, long), start / sr)
+        _merge(found, _detect(audio[start:start + size], sr, min_s, pitch_st, spread_db, long), start / sr)
     return found
+
+
+def _block_size(sr: int) -> tuple[int, int]:
+    """(samples per block, samples from one block's start to the next)."""
+    return int(BLOCK_S * sr), int((BLOCK_S - BLOCK_OVERLAP_S) * sr)
 
 
 def block_starts(n: int, sr: int = SAMPLE_RATE) -> range:
     """Where the blocks :func:`detect` analyses start, for ``n`` samples: one block when it fits in
     :data:`BLOCK_S`, else every ``BLOCK_S - BLOCK_OVERLAP_S``."""
-    block, step = int(BLOCK_S * sr), int((BLOCK_S - BLOCK_OVERLAP_S) * sr)
+    block, step = _block_size(sr)
     return range(0, 1) if n <= block else range(0, n - int(BLOCK_OVERLAP_S * sr), step)
 
 
@@ -161,20 +168,18 @@ class AcousticTracker:
     2-minute answer). :meth:`finish` gives what :func:`detect` gives for all the audio fed."""
 
     def __init__(self, sr: int = SAMPLE_RATE) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         self.sr = sr
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-hesitation")
         self._buf: list[np.ndarray] = []
         self._buf_start = 0  # sample index of the first sample kept (the next block's start)
         self._total = 0
-        self._blocks: list = []  # futures of the blocks analysed, in order, with their starts
+        self._blocks: list[tuple[int, Future[list[FilledPause]]]] = []  # (start, its analysis), in order
 
     def feed(self, block: np.ndarray) -> None:
         """Add samples; starts the analysis of each block that is now complete."""
         self._buf.append(np.asarray(block, np.float32).reshape(-1))
         self._total += len(self._buf[-1])
-        size, step = int(BLOCK_S * self.sr), int((BLOCK_S - BLOCK_OVERLAP_S) * self.sr)
+        size, step = _block_size(self.sr)
         if self._total - self._buf_start <= size:  # a block is run early only when more audio follows it
             return
         audio = np.concatenate(self._buf)
@@ -184,15 +189,16 @@ class AcousticTracker:
         self._buf = [audio]
 
     def _submit(self, start: int, audio: np.ndarray) -> None:
-        future = self._pool.submit(_detect, audio, self.sr, MIN_S, PITCH_ST, SPREAD_DB, (LONG_S, LONG_PITCH_ST, LONG_SPREAD_DB))
-        self._blocks.append((start, future))
+        # one block (it fits in BLOCK_S), with detect()'s own settings
+        self._blocks.append((start, self._pool.submit(detect, audio, self.sr)))
 
     def finish(self) -> list[FilledPause]:
         """The filled pauses of all the audio fed (the blocks still open are analysed now)."""
         rest = np.concatenate(self._buf) if self._buf else np.zeros(0, np.float32)
-        starts = [s for s in block_starts(self._total, self.sr) if s >= self._buf_start]
-        for s in starts:
-            self._submit(s, rest[s - self._buf_start:s - self._buf_start + int(BLOCK_S * self.sr)])
+        size = _block_size(self.sr)[0]
+        for s in block_starts(self._total, self.sr):
+            if s >= self._buf_start:
+                self._submit(s, rest[s - self._buf_start:s - self._buf_start + size])
         self._buf = []
         found: list[FilledPause] = []
         for start, future in self._blocks:
