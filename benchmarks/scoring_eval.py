@@ -27,6 +27,7 @@ only re-scores.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -174,13 +175,27 @@ def audio_path(a: Answer, voice: str) -> Path | None:
     return p if p.is_file() else None
 
 
+# Decoding options added after transcripts were first cached; at their default they change nothing, so
+# they are left out of the cache key (a new field does not force every clip to be decoded again).
+KEY_OMIT_AT_DEFAULT = ("repetition_penalty",)
+
+
+def options_key(opts) -> str:  # type: ignore[no-untyped-def]
+    """The options' repr without the fields of :data:`KEY_OMIT_AT_DEFAULT` that are at their default."""
+    key = repr(opts)
+    for f in dataclasses.fields(opts):
+        if f.name in KEY_OMIT_AT_DEFAULT and getattr(opts, f.name) == f.default:
+            key = key.replace(f", {f.name}={f.default!r}", "")
+    return key
+
+
 def transcribe_cached(path: Path, question: Question, engine, beam_size: int, hotwords: bool) -> Transcript:
     from rehearse.audio import load_audio
     from rehearse.transcribe import recognise
 
     opts = options_for(question, beam_size=beam_size, hotwords=hotwords)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    key = hashlib.sha256(json.dumps([digest, engine.name, engine.model_name, repr(opts)]).encode()).hexdigest()[:20]
+    key = hashlib.sha256(json.dumps([digest, engine.name, engine.model_name, options_key(opts)]).encode()).hexdigest()[:20]
     cached = CACHE / f"{path.stem}-{key}.json"
     if cached.is_file():
         return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))

@@ -13,7 +13,7 @@ import pytest
 
 from rehearse.audio import SAMPLE_RATE, load_audio
 from rehearse.errors import RehearseError
-from rehearse.live import REPETITION_PENALTY, LiveTranscriber, find_cut
+from rehearse.live import REPETITION_PENALTY, TEMPERATURES, LiveTranscriber, find_cut
 from rehearse.metrics import cer
 from rehearse.transcribe import recognise
 from rehearse.transcript import ZH_PROMPT, TranscribeOptions
@@ -80,6 +80,8 @@ def test_only_the_first_chunk_with_speech_is_decoded_with_the_prompt():
     assert {o.language for o in engine.calls} == {"zh"}
     # every chunk is decoded with the repetition penalty that keeps a looping chunk from costing ~40 s
     assert {o.repetition_penalty for o in engine.calls} == {REPETITION_PENALTY} and REPETITION_PENALTY > 1
+    # and at most one fallback temperature, so a chunk that fails costs two decodes, not six
+    assert {o.temperature for o in engine.calls} == {TEMPERATURES} and len(TEMPERATURES) < len(TranscribeOptions().temperature)
     assert result.transcript.text == "一二三四五六七八九十"[:n]
     assert result.chunks[0].recognition.speech == ()  # the silent chunk cost no decode
     # the filled pauses were found while the audio arrived, exactly as in the whole recording
