@@ -36,7 +36,8 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    r = subprocess.run([*pip, str(wheel)], capture_output=True, text=True, cwd=base)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # pip must not see the checkout's egg-info
+    r = subprocess.run([*pip, str(wheel)], capture_output=True, text=True, cwd=base, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     return env_dir / "bin"
 
