@@ -76,7 +76,7 @@ class AudioCache:
 
         try:
             return self.make(key, write)
-        except (OSError, RuntimeError):  # a full disk: made as if nothing was shipped (and says so then)
+        except (OSError, RuntimeError):  # a full disk: a miss, made as if nothing were shipped
             return None
 
     def make(self, key: str, synth: Callable[[Path], Path]) -> Path:
