@@ -5,6 +5,7 @@
 #   make lint    ruff (style, imports) and mypy (types), configured in pyproject.toml
 #   make test-fast  the tests that need no Whisper model, no audio stack and no LLM server (about 3 minutes)
 #   make bench   precision/recall/F1 of the scorer per layer on both evaluation sets, text and speech (cached transcripts)
+#   make spoken-questions  render every shipped question with Kokoro again into rehearse/data/spoken/ (a few minutes)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -14,7 +15,7 @@ TORCH  := torch==2.13.0
 # The CPU build of PyTorch (the default PyPI wheel for Linux pulls gigabytes of CUDA).
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: setup sysdeps demo test test-fast lint bench clean
+.PHONY: setup sysdeps demo test test-fast lint bench spoken-questions clean
 
 setup: $(STAMP)
 
@@ -49,6 +50,9 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/scoring_eval.py --audio --bias --skip-missing
 	$(BIN)/python benchmarks/meaning_speed.py
+
+spoken-questions: setup
+	$(BIN)/python scripts/make_spoken_questions.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

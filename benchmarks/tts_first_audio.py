@@ -3,6 +3,7 @@ question of a session that was made ahead.
 
     python benchmarks/tts_first_audio.py              # 6 shipped Mandarin questions spread over the banks
     python benchmarks/tts_first_audio.py --limit 3 -v
+    python benchmarks/tts_first_audio.py --shipped --limit 30 -v   # only the clips shipped in the package
 
 Each question is read the way practice reads a question that was never spoken before (nothing cached):
 :meth:`rehearse.tts.Speaker.warm_up` at session start (the model starts loading, the output line opens),
@@ -30,6 +31,11 @@ The first question of a session made ahead, each step in its own process sharing
 * **made ahead, output opened late**: the first case with the output line opened just before the question is
   shown, as practice did before it warmed up before loading the banks (a just-started output stream holds
   the first sound back).
+
+**A shipped clip** (``--shipped``): a brand-new user's first session (an empty speech cache), started the same way,
+speaks a shipped question: its clip ships in the package (:mod:`rehearse.voices.shipped`) and is decoded into the
+cache when it is spoken (timed); Kokoro never makes it (the run fails if it is asked to). Every other case turns
+the shipped clips off (``AudioCache.shipped = None``), so it measures a question that was never spoken before.
 
 Kokoro streams clause by clause, so a question of one clause ("介绍一下 ControlNet。") is heard only once it is
 whole; streaming helps questions of several clauses. Printed per case: the median time from the call to the first audible samples handed to the output device
@@ -97,23 +103,33 @@ def made_ahead(text: str, lang: str, cache: Path) -> dict:
     return {"made_s": made}
 
 
-def next_session(text: str, lang: str, cache: Path, early: bool = True) -> dict:
-    """A new session whose first question is in ``cache``, started as 'rehearse practice' starts one: the
-    speaker warms up (the model starts loading, the output line opens) before the banks and the history
-    load (``early``; else just before the question, as practice did before), then the question is spoken."""
+def next_session(text: str, lang: str, cache: Path, early: bool = True, shipped: bool = False) -> dict:
+    """A new session whose first question is in ``cache`` (or, ``shipped``, in the package only), started as
+    'rehearse practice' starts one: the speaker warms up (the model starts loading, the output line opens)
+    before the banks and the history load (``early``; else just before the question, as practice did
+    before), then the question is spoken."""
     from rehearse.cli import _library
     from rehearse.schedule import Selection
     from rehearse.store import Store
     from rehearse.tts import Speaker
     from rehearse.voices.kokoro import KokoroEngine
 
-    speaker = Speaker(engine=KokoroEngine(), cache_dir=cache)
+    engine = KokoroEngine()
+    if shipped:
+        def never(*_args: object, **_kw: object) -> None:
+            raise AssertionError("Kokoro was asked to make a shipped question")
+
+        engine.stream = engine.synthesize = never  # type: ignore[method-assign]
+    speaker = Speaker(engine=engine, cache_dir=cache)
     if early:
         speaker.warm_up(lang)
     lib = _library(None, False)  # what the practice command does before the session starts
     with Store.open() as store:
         Selection(lib.questions).session(store.attempts())
-    assert speaker.cached(text, lang) is not None, "the question was not made ahead"
+    if shipped:  # nothing in the cache: the clip is decoded from the package when it is spoken
+        assert not cache.is_dir() or not any(cache.iterdir()), "the cache is not empty"
+    else:
+        assert speaker.cached(text, lang) is not None, "the question was not made ahead"
     speaker.warm_up(lang)  # Session.run: a no-op when warmed up early
     assert speaker.speak(text, lang), speaker.take_notice()
     pb = speaker.last
@@ -137,11 +153,15 @@ def ahead_cases(q, env: dict[str, str], root: Path) -> dict[str, dict]:  # type:
     late = _run([__file__, "--one", q.question, "--next-session", str(cache), "--late"], env, q.id)
     home = root / f"prepare-{q.id}"
     t0 = time.monotonic()
-    _run(["-m", "rehearse", "--home", str(home), "voices", "--prepare", "-q", q.id], env, f"{q.id}: prepare")
+    _run(["-c", NO_SHIPPED + "from rehearse.cli import main; main()", "--home", str(home), "voices", "--prepare",
+          "-q", q.id], env, f"{q.id}: prepare")
     prepared = {"made_s": time.monotonic() - t0}
     heard2 = _run([__file__, "--one", q.question, "--next-session", str(home / "cache" / "speech")], env, q.id)
     return {"made by the previous session": {**made, **heard}, "after voices --prepare": {**prepared, **heard2},
             "made ahead, output opened late": {**made, **late}}
+
+
+NO_SHIPPED = "from rehearse.voices.cache import AudioCache; AudioCache.shipped = None; "  # a cold cache is cold
 
 
 def main() -> None:
@@ -153,10 +173,18 @@ def main() -> None:
     ap.add_argument("--ahead", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--next-session", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--late", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--shipped", action="store_true",
+                    help="only the first question of a new user's first session, from the clips shipped in the package")
     ap.add_argument("--only-ahead", action="store_true",
                     help="only the two made-ahead cases (the cold-cache ones take minutes under load)")
     args = ap.parse_args()
     if args.one is not None:
+        if args.shipped:
+            print(json.dumps(next_session(args.one, "zh", args.next_session, shipped=True)))
+            return
+        from rehearse.voices.cache import AudioCache
+
+        AudioCache.shipped = None  # the other cases: never spoken before means not shipped either
         if args.ahead:
             print(json.dumps(made_ahead(args.one, "zh", args.ahead)))
         elif args.next_session:
@@ -180,18 +208,29 @@ def main() -> None:
         zh = [q for q in load_library().questions if q.language == "zh"]
         questions = zh[::max(1, len(zh) // args.limit)][:args.limit]  # spread over the banks
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-        results: dict[str, list[dict]] = {} if args.only_ahead else {"model not loaded": [], "model loaded": []}
+        quick = args.only_ahead or args.shipped
+        results: dict[str, list[dict]] = {} if quick else {"model not loaded": [], "model loaded": []}
         ahead: dict[str, list[dict]] = {"made by the previous session": [], "after voices --prepare": [],
                                         "made ahead, output opened late": []}
+        if args.shipped:
+            ahead = {"shipped clip, empty cache": []}
         try:
             for q in questions:
+                if args.shipped:
+                    cache = Path(root) / f"shipped-{q.id}"
+                    r = _run([__file__, "--one", q.question, "--shipped", "--next-session", str(cache)], env, q.id)
+                    ahead["shipped clip, empty cache"].append(r)
+                    if args.verbose:
+                        print(f"  {q.id:28} shipped clip, a new user's first session: first audio "
+                              f"{r['first_audio_s']:.2f} s")
+                    continue
                 for case, r in ahead_cases(q, env, Path(root)).items():
                     ahead[case].append(r)
                     if args.verbose:
                         print(f"  {q.id:28} {case:30} made in {r['made_s']:5.2f} s, then a new session: first "
                               f"audio {r['first_audio_s']:.2f} s")
                 for case, flag in (("model not loaded", []), ("model loaded", ["--loaded"])):
-                    if args.only_ahead:
+                    if quick:
                         break
                     done = subprocess.run([sys.executable, __file__, "--one", q.question, *flag], env=env,
                                           capture_output=True, text=True, timeout=600)
@@ -217,11 +256,13 @@ def main() -> None:
     if cached:
         print(f"  made ahead (cache hit), output line open: first audio median {statistics.median(cached):.2f} s "
               f"(range {min(cached):.2f}–{max(cached):.2f}, n = {len(cached)})")
-    print("the first question of a new session (a fresh process: warm-up, then spoken at once), made ahead:")
+    print("the first question of a new session (a fresh process: warm-up, then spoken at once), "
+          + ("its clip shipped in the package:" if args.shipped else "made ahead:"))
     for case, rs in ahead.items():
         print(f"  {case:30} first audio median {statistics.median(r['first_audio_s'] for r in rs):.2f} s "
               f"(range {min(r['first_audio_s'] for r in rs):.2f}–{max(r['first_audio_s'] for r in rs):.2f}, "
-              f"n = {len(rs)})   made in median {statistics.median(r['made_s'] for r in rs):.1f} s beforehand")
+              f"n = {len(rs)})" + ("" if args.shipped else
+                                   f"   made in median {statistics.median(r['made_s'] for r in rs):.1f} s beforehand"))
 
 
 if __name__ == "__main__":

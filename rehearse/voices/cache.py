@@ -3,6 +3,8 @@
 A question's audio is keyed by (text, language, engine, voice): the same question read twice is
 synthesised once, and a file appears in the cache only whole (written beside it, then renamed).
 Questions are made into it ahead of time and streamed while they are made by :mod:`rehearse.voices.stream`.
+A miss is first looked up in the clips shipped in the package (:mod:`rehearse.voices.shipped`: every shipped
+question, read by the default voice), under the same key.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from rehearse.errors import RehearseError
 
 KEY_VERSION = "2"  # bump when the same key would now sound different (a new G2P, speed …)
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "spoken"  # the shipped questions, spoken
 
 
 def cache_key(text: str, lang: str, engine: str, voice: str | None) -> str:
@@ -38,7 +41,10 @@ def spoken_voice(engine: object, lang: str, voice: str | None) -> str | None:
 
 
 class AudioCache:
-    """WAV files under ``folder``, one per key."""
+    """WAV files under ``folder``, one per key; a miss is filled from the clips in ``shipped`` when one has that
+    key (None: none are consulted)."""
+
+    shipped: Path | None = SHIPPED
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -47,17 +53,38 @@ class AudioCache:
         """Where the audio for ``key`` lives (whether or not it exists yet)."""
         return self.folder / f"{key}.wav"
 
-    def get(self, key: str) -> Path | None:
-        """The cached file for ``key``, or None."""
+    def _file(self, key: str) -> Path | None:
         p = self.path(key)
         return p if p.is_file() and p.stat().st_size > 44 else None
+
+    def get(self, key: str) -> Path | None:
+        """The cached file for ``key``, or None. On a miss, a shipped clip with that key is decoded into the
+        cache (whole, like :meth:`make`) and that file returned; a damaged one is a miss."""
+        hit = self._file(key)
+        if hit is not None or self.shipped is None:
+            return hit
+        from rehearse.voices.shipped import unpack
+
+        clip = unpack(key, self.shipped)
+        if clip is None:
+            return None
+        import soundfile as sf
+
+        def write(tmp: Path) -> Path:
+            sf.write(str(tmp), clip[0], clip[1], subtype="PCM_16")
+            return tmp
+
+        try:
+            return self.make(key, write)
+        except (OSError, RuntimeError):  # a full disk: a miss, made as if nothing were shipped
+            return None
 
     def make(self, key: str, synth: Callable[[Path], Path]) -> Path:
         """The cached file for ``key``, calling ``synth(tmp_path)`` to make it when missing.
 
         The file appears whole or not at all. A cache folder that cannot be written (read-only, full)
         still gives audio: it is then made in a temporary folder and not kept."""
-        hit = self.get(key)
+        hit = self._file(key)
         if hit is not None:
             return hit
         try:
