@@ -137,3 +137,20 @@ def test_an_interrupted_clause_stops_within_a_second_and_the_next_text_is_made(k
         list(pieces)
     assert time.monotonic() - t0 < 1.2
     assert len(next(kokoro.stream("你好。", "zh"))[1]) > 0
+
+
+def test_streamed_english_is_read_in_the_english_default_once_a_mandarin_style_is_installed(kokoro, monkeypatch):
+    """The style a streamed text is read in is the one its cache key names: with a Mandarin style (zf_*)
+    installed, Mandarin is read by it and English still by the default (stream() once ignored the language)."""
+    from rehearse.voices.kokoro import DEFAULT_VOICE
+
+    kokoro.load()
+    zh_style = np.full_like(kokoro._styles[DEFAULT_VOICE], 0.01)
+    monkeypatch.setitem(kokoro._styles, "zf_xiaobei", zh_style)
+    used: list[np.ndarray] = []
+    monkeypatch.setattr(kokoro, "_infer", lambda phonemes, style, speed: used.append(style) or np.ones(2400, np.float32))
+    assert kokoro.default_voice("zh") == "zf_xiaobei" and kokoro.default_voice("en") == DEFAULT_VOICE
+    list(kokoro.stream("What is contrastive learning?", "en"))
+    list(kokoro.stream("什么是对比学习？", "zh"))
+    assert len(used) == 2
+    assert used[0] is kokoro._styles[DEFAULT_VOICE] and used[1] is zh_style

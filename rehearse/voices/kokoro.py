@@ -205,7 +205,7 @@ class KokoroEngine:
             raise TTSError("There is no text to read aloud.")
         self._interrupted = False
         self.load()
-        style = self._style(voice)
+        style = self._style(voice, lang)
         try:
             chunks: list[Chunk] = []
             for clause, pause in split_clauses(respell(text)):
