@@ -265,7 +265,11 @@ class Speaker:
                 chosen = self._engine_for_voice(lang) if self.voice else choose_engine(lang=lang)
             else:
                 chosen = choose_engine(self._choice, lang)
-            self._engines[lang] = chosen
+            # one engine of a kind for every language: a session of Mandarin and English questions loads
+            # Kokoro (~2.5 s, ~300 MB) once, not once per language
+            same = [e for e in self._engines.values() if e is not None and chosen is not None
+                    and type(e) is type(chosen) and e.name == chosen.name]
+            self._engines[lang] = same[0] if same else chosen
         return self._engines[lang]
 
     def _engine_for_voice(self, lang: str) -> TTSEngine | None:

@@ -85,6 +85,27 @@ def test_a_registered_engine_goes_where_it_is_put(registry):
     assert choose_engine(lang="zh") is mine
 
 
+def test_one_engine_reads_both_languages_so_kokoro_loads_once(monkeypatch, tmp_path):
+    """The registry makes a new engine at each call; a session of Mandarin and English questions still has
+    one Kokoro (whose model takes seconds and ~300 MB to load), while different engines stay apart."""
+    made: list[FakeEngine] = []
+
+    def kokoro() -> FakeEngine:
+        made.append(FakeEngine("kokoro", ("zh", "en")))
+        return made[-1]
+
+    monkeypatch.setattr(tts, "_REGISTRY", {})
+    tts.register_tts_engine("kokoro", kokoro)
+    s = Speaker(cache_dir=tmp_path)
+    assert s.engine_for("zh") is s.engine_for("en") is made[0] and len(made) >= 2
+    espeak = FakeEngine("espeak-ng", ("en",))
+    monkeypatch.setattr(tts, "_REGISTRY", {})
+    tts.register_tts_engine("kokoro", lambda: FakeEngine("kokoro", ("zh",)))
+    tts.register_tts_engine("espeak-ng", lambda: espeak)
+    s = Speaker(cache_dir=tmp_path)
+    assert s.engine_for("zh").name == "kokoro" and s.engine_for("en") is espeak
+
+
 def test_no_mandarin_voice_is_said_once_and_english_still_speaks(registry, tmp_path, monkeypatch):
     espeak = FakeEngine("espeak-ng", ("en",))
     registry(espeak_ng=espeak)
