@@ -351,3 +351,27 @@ def test_a_model_that_cannot_load_is_said_before_anything_is_recorded(rec_dir):
         assert r.json()["error"] == ("The transcription model cannot be loaded, so nothing was recorded: Whisper "
                                      "model 'base' is not installed; run 'rehearse models install base'.")
     nothing_stored(rec_dir)
+
+
+def test_once_the_page_uses_rehearses_voice_the_next_question_is_made_ahead(client, monkeypatch):
+    """A browser without a voice for the question asks the server to read it; from then on each practice page
+    has the next question of the selection made while this one is answered (one speaker for the server)."""
+    from rehearse import tts
+    from tests.test_tts import FakeEngine as FakeVoice
+
+    voice = FakeVoice("fake-voice", ("zh", "en"))
+    monkeypatch.setattr(tts, "_REGISTRY", {})
+    tts.register_tts_engine("fake-voice", lambda: voice)
+    assert client.get("/practice?tag=diffusion&i=0").status_code == 200
+    time.sleep(0.3)
+    assert voice.calls == []  # the browser has not asked for rehearse's voice: nothing is made
+    r = client.get("/questions/moco/speech.wav")
+    assert r.status_code == 200 and r.content[:4] == b"RIFF" and [c[0] for c in voice.calls] == ["MoCo 的核心思路是什么？"]
+    assert client.get("/practice?tag=diffusion&i=0").status_code == 200
+    deadline = time.monotonic() + 10
+    while len(voice.calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    made = voice.calls[-1][0]
+    second = client.get("/practice?tag=diffusion&i=1").text
+    assert len(voice.calls) >= 2 and made in second  # the question the next page shows was made ahead
+    assert client.app.state.ctx.speaker.cached(made, "zh") is not None  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -27,6 +27,9 @@ from rehearse.rubric import Library
 from rehearse.transcript import Engine
 from rehearse.web.security import Guard, GuardMiddleware
 from rehearse.web.streaming import CHUNK_MAX_BYTES, DEFAULT_IDLE_S, DEFAULT_MAX_SECONDS, StreamError, Studio
+
+if TYPE_CHECKING:
+    from rehearse.tts import Speaker
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -67,6 +70,24 @@ class Context:
         self.templates = Environment(loader=PackageLoader("rehearse.web", "templates"),
                                      autoescape=select_autoescape(default=True, default_for_string=True))
         self._library: Library | None = None
+        self._speaker: Speaker | None = None
+        #: set once the page has asked for rehearse's own reading of a question (this browser has no voice for
+        #: it): from then on the practice page has the next question made ahead, while this one is answered
+        self.speaks = False
+
+    @property
+    def speaker(self) -> Speaker:
+        """rehearse's own text-to-speech, one for the server (Kokoro loads once), with its disk cache."""
+        if self._speaker is None:
+            from rehearse.tts import Speaker
+
+            self._speaker = Speaker()
+        return self._speaker
+
+    def close(self) -> None:
+        """Stop background speech synthesis (nothing half made is cached)."""
+        if self._speaker is not None:
+            self._speaker.close()
 
     @property
     def library(self) -> Library:
@@ -160,6 +181,7 @@ def create_app(config: WebConfig) -> Starlette:
         ctx.studio.preload()
         yield
         ctx.studio.shutdown()
+        ctx.close()
 
     routes = [*pages.routes(), *api.routes(), Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan,

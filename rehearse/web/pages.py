@@ -123,6 +123,8 @@ async def practice(request: Request) -> Response:
                                             "question matches.")
     i = min(sel.index, len(qs) - 1)
     q = qs[i]
+    if ctx.speaks and i + 1 < len(qs):  # this browser listens to rehearse's voice: make the next question now
+        await run_in_threadpool(ctx.speaker.prefetch, qs[i + 1].question, qs[i + 1].language)
     previous = [a for a in history if a.question_id == q.id and a.coverage is not None]
     return ctx.render(request, "practice.html", q=q, index=i, total=len(qs), selection=sel.describe(),
                       next_url=f"/practice?{sel.query(i + 1)}" if i + 1 < len(qs) else "",
@@ -214,13 +216,9 @@ async def progress(request: Request) -> Response:
 
 
 def _speech(ctx: Context, question_id: str) -> bytes:
-    import tempfile
-
-    from rehearse.tts import Speaker
-
     q = ctx.library.get(question_id)  # an id from the library, never a path
-    with tempfile.TemporaryDirectory(prefix="rehearse-tts-") as d:
-        return Speaker().synthesize_to_file(q.question, q.language, Path(d) / "q.wav").read_bytes()
+    ctx.speaks = True
+    return ctx.speaker.audio_for(q.question, q.language).read_bytes()
 
 
 async def speech(request: Request) -> Response:
