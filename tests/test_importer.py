@@ -246,6 +246,7 @@ def test_cli_import(seed1, tmp_path):
     r = runner.invoke(app, ["import", str(seed1), "--out", str(out), "--tag", "kunlun", "--tag", "intern"])
     assert r.exit_code == 0, r.output
     assert "20 questions found" in r.output and "12 drafts" in r.output and "written" in r.output
+    assert "voices --prepare --bank" in " ".join(r.output.split())  # how to have them read without a wait
     bank, problems = parse_bank(out.read_text(encoding="utf-8"), out)
     assert not problems and all({"kunlun", "intern"} <= set(q.tags) for q in bank.questions)
     r = runner.invoke(app, ["import", str(seed1), "--out", str(out)])

@@ -238,6 +238,8 @@ def import_notes_command(
     for problem in r.problems:
         err.print(f"warning: {problem}")
     out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'")
+    out.print("then, to hear each question at once when you practise, read them aloud now:")
+    out.print(f"  rehearse voices --prepare --bank {r.path} --no-shipped", soft_wrap=True)
 
 
 learned_app = typer.Typer(help="The wordings rehearse learned from your corrections: list and remove.",
