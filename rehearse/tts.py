@@ -415,6 +415,16 @@ class Speaker:
             self._done_with(stream)
         return True
 
+    def play(self, text: str, lang: str) -> Playback:
+        """Say ``text`` aloud as it is made (from its first clause on) and wait until it ends; unlike
+        :meth:`speak`, any problem is raised as one :class:`TTSError` (``rehearse say``)."""
+        stream = self.stream(text, lang)
+        try:
+            return play_stream(stream, None, Playback(), getattr(self.engine_for(lang), "sample_rate", None),
+                               self._line)
+        finally:
+            self._done_with(stream)
+
     def take_notice(self) -> str | None:
         """The pending notice, once."""
         notice, self.notice = self.notice, None
@@ -432,22 +442,6 @@ class Speaker:
         if self._line is not None:
             self._line.close()
             self._line = None
-
-
-def play_file(path: Path) -> None:
-    """Play an audio file on the default output device and wait until it ends."""
-    import soundfile as sf
-
-    try:
-        import sounddevice as sd
-    except OSError as exc:
-        raise TTSError(f"PortAudio is not installed ({exc})") from None
-    data, rate = sf.read(str(path), dtype="float32")
-    try:
-        sd.play(data, rate)
-        sd.wait()
-    except sd.PortAudioError as exc:
-        raise TTSError(f"no audio output ({exc})") from None
 
 
 def synthesize_to_file(text: str, lang: str, path: str | os.PathLike[str], *, voice: str | None = None) -> Path:

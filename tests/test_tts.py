@@ -234,3 +234,29 @@ def test_a_speaker_dropped_without_close_leaves_no_thread_behind(registry, tmp_p
     while workers() > before and time.monotonic() < deadline:
         time.sleep(0.02)
     assert workers() == before
+
+
+def test_say_plays_as_the_question_is_made_and_says_when_it_started(registry, tmp_path, monkeypatch):
+    """`rehearse say TEXT` (no --out) plays through the same streaming path as practice; a failure is one line."""
+    from typer.testing import CliRunner
+
+    from rehearse.cli import app
+
+    monkeypatch.setenv("REHEARSE_HOME", str(tmp_path))
+    played: list[np.ndarray] = []
+
+    def play(stream, stop=None, playback=None, rate=None, line=None):  # type: ignore[no-untyped-def]
+        pb = fake_player(played)(stream, stop, playback, rate, line)
+        pb.first_sound_s = 0.3
+        return pb
+
+    monkeypatch.setattr(tts, "play_stream", play)
+    kokoro = FakeEngine("kokoro", ("zh", "en"))
+    registry(kokoro=kokoro)
+    r = CliRunner().invoke(app, ["say", "我们用 InfoNCE loss 做对比学习"])
+    assert r.exit_code == 0, r.output
+    assert "kokoro: first sound after 0.3 s" in r.output
+    assert len(played) == 1 and len(played[0]) == 8000 and kokoro.calls[0][:2] == ("我们用 InfoNCE loss 做对比学习", "zh")
+    registry(kokoro=FakeEngine("kokoro", ("zh", "en"), fail="Kokoro cannot turn this text into sounds."))
+    r = CliRunner().invoke(app, ["say", "另一句话"])
+    assert r.exit_code != 0 and "Traceback" not in r.output and "cannot turn this text into sounds" in r.output

@@ -35,7 +35,7 @@ def say(
 ) -> None:
     """Read TEXT aloud with the voice practice would use, or write it to a WAV file (to try voices)."""
     from rehearse.errors import TTSError
-    from rehearse.tts import Speaker, play_file
+    from rehearse.tts import Speaker
 
     language = lang or guess_language(text)
     if language not in ("zh", "en"):
@@ -45,15 +45,15 @@ def say(
     speaker = Speaker(voice, engine)
     try:
         chosen = speaker.engine_for(language)
+        name = f"{chosen.name if chosen else '?'}{', ' + voice if voice else ''}"
         t0 = time.monotonic()
-        path = speaker.synthesize_to_file(text, language, out_path) if out_path else speaker.audio_for(text, language)
-        took = time.monotonic() - t0
-        name = chosen.name if chosen else "?"
         if out_path:
-            out.print(f"wrote {path} ({name}{', ' + voice if voice else ''}; {took:.1f} s)")
-        else:
-            err.print(f"{name}{', ' + voice if voice else ''}: ready in {took:.1f} s", style="dim")
-            play_file(path)
+            path = speaker.synthesize_to_file(text, language, out_path)
+            out.print(f"wrote {path} ({name}; {time.monotonic() - t0:.1f} s)")
+        else:  # heard from the first clause on, while the rest is made
+            played = speaker.play(text, language)
+            first = f"first sound after {played.first_sound_s:.1f} s" if played.first_sound_s is not None else "silent"
+            err.print(f"{name}: {first}", style="dim")
     finally:
         speaker.close()
 
