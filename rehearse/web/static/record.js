@@ -238,11 +238,13 @@
     return pending.length === 0 && !sending;
   }
 
-  async function stop() {
+  async function stop(pressedAt) {
     if (state !== "recording") return;
     state = "stopping";
     button.disabled = true;
-    const clickedAt = Date.now();
+    // when the click or key press happened (the event's own time), so a busy page's input delay is counted
+    const at = typeof pressedAt === "number" ? pressedAt : performance.now();
+    const clickedAt = performance.timeOrigin + at, inputDelay = (performance.now() - at) / 1000;
     await lastBlock(200);
     flush();
     release();
@@ -261,7 +263,7 @@
     if (!r.ok) { offerDownload(r.data.error || ("Scoring failed (" + r.status + ").")); return; }
     state = "idle";
     try {  // where the time after stop went (benchmarks/web_latency.py reads it on the report page)
-      sessionStorage.setItem("rehearse-stop", JSON.stringify({ clicked_at: clickedAt, drain_s: (t1 - t0) / 1000,
+      sessionStorage.setItem("rehearse-stop", JSON.stringify({ clicked_at: clickedAt, input_delay_s: inputDelay, drain_s: (t1 - t0) / 1000,
         stop_s: (performance.now() - t1) / 1000, server_s: r.data.latency_s }));
     } catch (e) { /* storage off: nothing lost */ }
     const here = card.dataset.here;
@@ -296,13 +298,13 @@
     download.hidden = false;
   }
 
-  button.addEventListener("click", () => { if (state === "idle") start(); else if (state === "recording") stop(); });
+  button.addEventListener("click", (e) => { if (state === "idle") start(); else if (state === "recording") stop(e.timeStamp); });
   document.addEventListener("keydown", (e) => {
     if (e.code !== "Space" || e.repeat) return;
     const t = e.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
     e.preventDefault();
-    if (state === "idle") start(); else if (state === "recording") stop();
+    if (state === "idle") start(); else if (state === "recording") stop(e.timeStamp);
   });
   window.addEventListener("beforeunload", (e) => {
     if (state === "recording" || state === "stopping") { e.preventDefault(); e.returnValue = ""; }
