@@ -54,15 +54,14 @@ from rehearse.report import (
     summary_table,
 )
 from rehearse.rubric import Question
-from rehearse.schedule import Selection, describe_due, replay
+from rehearse.schedule import NEXT_SESSION_CLIPS, Selection, describe_due, replay
 from rehearse.store import Store
 from rehearse.transcript import Engine, Transcript
 from rehearse.tts import Speaker, beep
 from rehearse.wavfile import recording_path
 
-#: the next session's first questions are made ahead while the last question is answered: this many …
-NEXT_SESSION_CLIPS = 2
-#: … and at most this many in all (the guess is made again once the last answer is scored)
+#: the next session's first questions (:data:`~rehearse.schedule.NEXT_SESSION_CLIPS` of them) are made ahead
+#: while the last question is answered, at most this many in all (the guess is made again once the last answer is scored)
 NEXT_SESSION_MAX = 3
 
 

@@ -110,6 +110,8 @@ def due_today(questions: Sequence[Question], attempts: Iterable[AttemptRecord],
 
 #: when "the next session" is: the order is computed as of this long after now
 NEXT_SESSION = timedelta(days=1)
+#: the next session's first questions are read aloud ahead (practice, the page): this many
+NEXT_SESSION_CLIPS = 2
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -59,7 +60,8 @@ class Selection:
             return f"bank {self.bank}"
         return "due today" if self.due else "all questions"
 
-    def questions(self, ctx: Context, history: list[AttemptRecord]) -> list[Question]:
+    def questions(self, ctx: Context, history: list[AttemptRecord], now: datetime | None = None) -> list[Question]:
+        """The selection's questions in practice order at ``now`` (default: now)."""
         from rehearse.schedule import due_today, order_questions
 
         lib = ctx.library
@@ -71,8 +73,8 @@ class Selection:
             qs = [q for b in lib.banks if b.id == self.bank for q in b.questions]
         else:
             qs = list(lib.questions)
-        qs = order_questions(qs, history)
-        return due_today(qs, history) if self.due else qs
+        qs = order_questions(qs, history, now)
+        return due_today(qs, history, now) if self.due else qs
 
 
 def served_audio(a: AttemptRecord, root: Path) -> Path | None:
@@ -112,6 +114,20 @@ async def home(request: Request) -> Response:
                       banks=[(b.id, b.title, len(b.questions)) for b in lib.banks if b.questions], questions=questions)
 
 
+def _read_ahead(ctx: Context, sel: Selection, history: list[AttemptRecord], qs: list[Question], i: int) -> None:
+    """Have the next question of the selection made; on the last one, the next session's first questions
+    (the same selection's order a day later, as the terminal does; the question on screen left out)."""
+    from rehearse.schedule import NEXT_SESSION, NEXT_SESSION_CLIPS
+
+    if i + 1 < len(qs):
+        ahead = [qs[i + 1]]
+    else:
+        later = sel.questions(ctx, history, datetime.now(timezone.utc) + NEXT_SESSION)
+        ahead = [q for q in later if q.id != qs[i].id][:NEXT_SESSION_CLIPS]
+    for q in ahead:
+        ctx.speaker.prefetch(q.question, q.language)
+
+
 async def practice(request: Request) -> Response:
     """The question card with the record button."""
     ctx = _ctx(request)
@@ -123,8 +139,8 @@ async def practice(request: Request) -> Response:
                                             "question matches.")
     i = min(sel.index, len(qs) - 1)
     q = qs[i]
-    if ctx.speaks and i + 1 < len(qs):  # this browser listens to rehearse's voice: make the next question now
-        await run_in_threadpool(ctx.speaker.prefetch, qs[i + 1].question, qs[i + 1].language)
+    if ctx.speaks:  # this browser listens to rehearse's voice: make what comes next while this is answered
+        await run_in_threadpool(_read_ahead, ctx, sel, history, qs, i)
     previous = [a for a in history if a.question_id == q.id and a.coverage is not None]
     return ctx.render(request, "practice.html", q=q, index=i, total=len(qs), selection=sel.describe(),
                       next_url=f"/practice?{sel.query(i + 1)}" if i + 1 < len(qs) else "",
