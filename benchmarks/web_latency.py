@@ -12,7 +12,8 @@ stop button is pressed. Printed per run and as medians:
 
 * stop → report: the stop click until ``#coverage`` is in the DOM, as WebDriver
   sees it (which includes the time its click command takes to reach the page,
-  printed per run: 0.5–2.6 s measured on 2 busy cores), and as the page itself
+  printed per run: 0.6–2.6 s with the DevTools performance log the browser
+  test keeps, 0.07–0.09 s without it), and as the page itself
   times it (from the click event's own timestamp, so a busy page's input delay
   counts, to the report's DOM ready; no WebDriver round trips) (the page
   sends the last chunks, the server finishes the live transcript, scores,
