@@ -223,17 +223,23 @@ def test_a_speaker_dropped_without_close_leaves_no_thread_behind(registry, tmp_p
 
     registry(kokoro=FakeEngine("kokoro", ("zh", "en")))
 
-    def workers() -> int:
-        return sum(t.name == "rehearse-tts" and t.is_alive() for t in threading.enumerate())
+    before = set(threading.enumerate())  # an earlier test's worker may still be ending: only ours are judged
 
-    before = workers()
+    def ours() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "rehearse-tts" and t not in before and t.is_alive()]
+
+    started: set[threading.Thread] = set()
     for text in ("介绍一下 ControlNet。", "介绍一下 DreamBooth。"):
-        assert Speaker(cache_dir=tmp_path).synthesize_to_file(text, "zh", tmp_path / "q.wav").is_file()
+        speaker = Speaker(cache_dir=tmp_path)
+        assert speaker.synthesize_to_file(text, "zh", tmp_path / "q.wav").is_file()
+        started |= set(ours())
+        del speaker
+    assert len(started) == 2  # each speaker had its worker
     gc.collect()
     deadline = time.monotonic() + 5
-    while workers() > before and time.monotonic() < deadline:
+    while ours() and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert workers() == before
+    assert ours() == []
 
 
 def test_say_plays_as_the_question_is_made_and_says_when_it_started(registry, tmp_path, monkeypatch):

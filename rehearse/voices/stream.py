@@ -300,6 +300,8 @@ def _play_on_line(stream: ClipStream, line: OutputLine, stop: Callable[[], bool]
     try:
         for piece in stream.read(stop):
             for at in range(0, len(piece), block):
+                if halted():  # checked every block, as on a device of its own
+                    return pb
                 while line.pending_s > 4 * BLOCK_S:  # a few blocks ahead, no more: Enter stops them at once
                     if halted():
                         return pb
