@@ -81,7 +81,7 @@ def test_an_id_a_shipped_bank_uses_is_renamed_not_a_collision(tmp_path, monkeypa
     monkeypatch.setenv("REHEARSE_PROMPTS", str(ROOT / "prompts"))
     notes = tmp_path / "n.md"
     notes.write_text("## 介绍一下 MoCo\n\n- MoCo 用队列维护负样本，key 编码器用动量更新\n", encoding="utf-8")
-    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "mine.yaml")])
+    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "mine.yaml"), "--no-speech"])
     assert r.exit_code == 0, r.output
     assert "renamed 'moco' to 'moco-2': another bank already has a question 'moco'" in r.stdout
     assert [q.id for q in load_bank(tmp_path / "mine.yaml").questions] == ["moco-2"]
@@ -243,15 +243,16 @@ def test_import_errors(tmp_path):
 
 def test_cli_import(seed1, tmp_path):
     out = tmp_path / "banks" / "kunlun.yaml"
-    r = runner.invoke(app, ["import", str(seed1), "--out", str(out), "--tag", "kunlun", "--tag", "intern"])
+    r = runner.invoke(app, ["import", str(seed1), "--out", str(out), "--tag", "kunlun", "--tag", "intern",
+                              "--no-speech"])
     assert r.exit_code == 0, r.output
     assert "20 questions found" in r.output and "12 drafts" in r.output and "written" in r.output
-    assert "voices --prepare --bank" in " ".join(r.output.split())  # how to have them read without a wait
+    assert "voices --prepare --bank" in " ".join(r.output.split())  # how to have them read later
     bank, problems = parse_bank(out.read_text(encoding="utf-8"), out)
     assert not problems and all({"kunlun", "intern"} <= set(q.tags) for q in bank.questions)
-    r = runner.invoke(app, ["import", str(seed1), "--out", str(out)])
+    r = runner.invoke(app, ["import", str(seed1), "--out", str(out), "--no-speech"])
     assert r.exit_code == 0 and "nothing written" in r.output
-    r = runner.invoke(app, ["import", str(seed1), "--out", str(out), "--force"])
+    r = runner.invoke(app, ["import", str(seed1), "--out", str(out), "--force", "--no-speech"])
     assert r.exit_code == 0 and "overwritten" in r.output
     r = runner.invoke(app, ["questions", "show", "moco-he-xin-si-lu", "--bank", str(out), "--no-shipped"])
     assert r.exit_code == 0 and "DRAFT" in r.output

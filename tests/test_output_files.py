@@ -168,7 +168,7 @@ def test_json_to_a_full_stdout_and_deep_notes_and_unreadable_audio_are_one_line(
         "Error: cannot write to standard output: No space left on device."]
     notes = tmp_path / "deep.md"
     notes.write_text("## 介绍一下 MoCo？\n" + "".join("  " * i + f"- 层级{i}\n" for i in range(480)), encoding="utf-8")
-    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "deep.yaml")])
+    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "deep.yaml"), "--no-speech"])
     assert r.exit_code == 0, r.output
     loop = tmp_path / "loop"
     loop.symlink_to(loop)

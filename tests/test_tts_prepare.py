@@ -130,6 +130,29 @@ def test_a_question_the_engine_cannot_read_fails_alone(voice):
     assert not [n for n in cache_files() if n.endswith(".wav")]
 
 
+def test_import_reads_the_new_banks_questions_aloud_so_a_first_session_speaks_at_once(voice, tmp_path, monkeypatch):
+    """A bank made from notes has never been spoken: import reads it into the cache (--no-speech skips it), and
+    with no Mandarin voice the bank is still written, with one warning line."""
+    monkeypatch.setenv("REHEARSE_PROMPTS", str(tmp_path / "no-shipped"))
+    notes = tmp_path / "notes.md"
+    notes.write_text("## 介绍一下 MoCo\n\n- MoCo 用队列维护负样本，key 编码器用动量更新\n\n"
+                     "## 什么是 InfoNCE loss？\n\n- 一个正样本和很多负样本的交叉熵\n", encoding="utf-8")
+    engine = voice(FakeEngine("kokoro", ("zh", "en")))
+    r = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "mine.yaml")])
+    assert r.exit_code == 0, r.output
+    assert sorted(c[0] for c in engine.calls) == ["什么是 InfoNCE loss？", "介绍一下 MoCo"]
+    assert "made 2, already cached 0 (2 questions)" in r.stdout
+    s = Speaker()
+    assert s.cached("介绍一下 MoCo", "zh") is not None  # what the first session finds
+    s.close()
+    skipped = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "two.yaml"), "--no-speech"])
+    assert skipped.exit_code == 0 and len(engine.calls) == 2 and "voices --prepare --bank" in skipped.stdout
+    monkeypatch.setattr(tts, "_REGISTRY", {"espeak-ng": lambda: FakeEngine("espeak-ng", ("en",))})  # English only
+    mute = runner.invoke(app, ["import", str(notes), "--out", str(tmp_path / "three.yaml")])
+    assert mute.exit_code == 0 and (tmp_path / "three.yaml").is_file()
+    assert mute.stderr.count("\n") == 1 and "No Mandarin voice here" in mute.stderr and "not read aloud" in mute.stderr
+
+
 def test_ctrl_c_stops_at_once_and_leaves_no_half_made_file(voice):
     first, second = VIDEO
     engine = voice(Interruptible(block_on=second.question))

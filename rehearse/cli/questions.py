@@ -215,12 +215,18 @@ def import_notes_command(
         "--tag", help="Tag added to every imported question (repeatable).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite an existing bank instead of merging the new questions into it.")] = False,
+    speech: Annotated[bool, typer.Option(
+        "--speech/--no-speech", help="Read the bank's questions aloud into the speech cache now, so practice "
+        "speaks each one at once (about 1–3 s a question; Ctrl-C skips the rest).")] = True,
 ) -> None:
     """Turn markdown interview-prep notes into a question bank with drafted rubrics.
 
     Questions without answer material in the notes are marked draft. Re-importing
-    into an existing bank only adds new questions and keeps your edits.
+    into an existing bank only adds new questions and keeps your edits. Then the
+    questions are read aloud into the speech cache (--no-speech skips it), so a
+    first session on the new bank speaks each question as soon as it is shown.
     """
+    from rehearse.errors import TTSError
     from rehearse.importer import import_notes
 
     r = import_notes(notes, out_path, tags=tag or (), force=force)
@@ -237,9 +243,24 @@ def import_notes_command(
         out.print(f"renamed '{drafted}' to '{given}': another bank already has a question '{drafted}'")
     for problem in r.problems:
         err.print(f"warning: {problem}")
-    out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'")
-    out.print("then, to hear each question at once when you practise, read them aloud now:")
-    out.print(f"  rehearse voices --prepare --bank {r.path} --no-shipped", soft_wrap=True)
+    out.print(f"next: review the rubrics, then 'rehearse questions check {r.path}'", soft_wrap=True)
+    again = f"rehearse voices --prepare --bank {r.path} --no-shipped"
+    if not speech or not r.question_ids:
+        out.print("to hear each question at once when you practise, read them aloud now:")
+        out.print(f"  {again}", soft_wrap=True)
+        return
+    from rehearse.cli.voice import read_aloud
+
+    lib = _library([r.path], no_shipped=True)
+    try:
+        done = read_aloud([lib.get(qid) for qid in r.question_ids])
+    except TTSError as exc:
+        err.print(f"warning: {exc} The questions were not read aloud.", soft_wrap=True)
+        return
+    if done.interrupted or done.failed:
+        out.print(f"the bank is written; to read the rest aloud later: {again}", soft_wrap=True)
+    if done.interrupted:
+        raise typer.Exit(130)
 
 
 learned_app = typer.Typer(help="The wordings rehearse learned from your corrections: list and remove.",

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from rehearse.cli import BankOpt, NoShippedOpt, _library, app, cli_errors, err, out
 from rehearse.errors import UsageError
+
+if TYPE_CHECKING:
+    from rehearse.rubric import Question
+    from rehearse.voices.prepare import Prepared
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -134,13 +139,8 @@ def voices(
 def _prepare(tag: Optional[list[str]], question: Optional[list[str]], due: bool, bank: Optional[list[Path]],
              no_shipped: bool, voice: Optional[str], engine: str) -> None:
     """voices --prepare: pick the questions as practice does, make the uncached ones, say what was done."""
-    from rehearse.paths import speech_cache_dir
-    from rehearse.rubric import Question
     from rehearse.schedule import Selection, due_today
     from rehearse.store import Store
-    from rehearse.tts import Speaker
-    from rehearse.voices.cache import spoken_voice
-    from rehearse.voices.prepare import prepare, unspoken
 
     lib = _library(bank, no_shipped)
     qs = [lib.get(qid) for qid in question] if question else list(lib.filter(tag or ()))
@@ -154,6 +154,21 @@ def _prepare(tag: Optional[list[str]], question: Optional[list[str]], due: bool,
             out.print("No question is due today: nothing to prepare.")
             return
     qs = Selection(tuple(qs), scheduled=not question).session(history)  # the order practice asks them in
+    done = read_aloud(qs, voice, engine)
+    if done.interrupted:
+        raise typer.Exit(130)
+    if done.failed:
+        raise typer.Exit(2)
+
+
+def read_aloud(qs: Sequence[Question], voice: Optional[str] = None, engine: str = "auto") -> Prepared:
+    """Make the uncached questions of ``qs`` into the speech cache, one progress line each, and say what
+    was done (``voices --prepare``, ``import``). No voice for any of them is a :class:`TTSError`."""
+    from rehearse.paths import speech_cache_dir
+    from rehearse.tts import Speaker
+    from rehearse.voices.cache import spoken_voice
+    from rehearse.voices.prepare import prepare, unspoken
+
     speaker = Speaker(voice, engine)
     try:
         unspoken(speaker, qs)  # nothing here reads any of them: one line
@@ -178,9 +193,8 @@ def _prepare(tag: Optional[list[str]], question: Optional[list[str]], due: bool,
     line += f", failed {len(done.failed)}" if done.failed else ""
     if done.interrupted:
         out.print(f"Interrupted: {line}, {left} not made; nothing half made was kept.", soft_wrap=True)
-        raise typer.Exit(130)
-    out.print(f"{line} ({len(qs)} question{'s' if len(qs) != 1 else ''}): "
-              + ("a session's first question is now heard at once." if not done.failed
-                 else "the failed ones are shown, not read aloud."), soft_wrap=True)
-    if done.failed:
-        raise typer.Exit(2)
+    else:
+        out.print(f"{line} ({len(qs)} question{'s' if len(qs) != 1 else ''}): "
+                  + ("a session's first question is now heard at once." if not done.failed
+                     else "the failed ones are shown, not read aloud."), soft_wrap=True)
+    return done
