@@ -8,7 +8,8 @@ Sets:
 * ``natural`` (eval/natural/): 96 answers to the shipped questions in the candidate's own words,
   split by writer into a **dev** half (tuned on) and a **test** half (reported, never tuned on),
   plus **dev-c**: 48 answers that use the right terms in wrong claims, written later to tune
-  precision on (a dev set too).
+  precision on (a dev set too), and **dev-d**: 48 answers by a fourth writer (scored once before any
+  change it led to, then a dev set).
 * ``legacy`` (eval/): the older 44 answers to 9 questions (also the development set of the phrases).
 
 Layers (rows): ``substring`` (plain substring match of the rubric phrases, a baseline), ``phrases``
@@ -54,7 +55,7 @@ CACHE = EVAL / ".cache" / "transcripts"
 VOICES = ("jm_kumo", "jf_alpha")
 #: the natural set's parts: the two halves of the split by writer, and dev-c, confused answers written
 #: after the split by the person tuning the rubrics (a dev set for precision: tuned on, never the figure)
-HALVES = {"dev": "answers-a.yaml", "dev-c": "answers-c.yaml", "test": "answers-b.yaml"}
+HALVES = {"dev": "answers-a.yaml", "dev-c": "answers-c.yaml", "dev-d": "answers-d.yaml", "test": "answers-b.yaml"}
 
 
 @dataclass
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", choices=["natural", "legacy", "all"], default="all")
     ap.add_argument("--half", choices=[*HALVES, "all"], default="all",
-                    help="natural set: which part (dev = writer A, dev-c = confused answers, test = writer B)")
+                    help="natural set: which part (dev = writer A, dev-c = confused answers, dev-d = writer D, "
+                         "scored untuned first; test = writer B)")
     ap.add_argument("--audio", action="store_true", help="also score the synthesised audio through Whisper")
     ap.add_argument("--voices", default=",".join(VOICES), help="natural set: comma-separated voices")
     ap.add_argument("--bias", action="store_true", help="with --audio: also decode with the question's hotwords")
