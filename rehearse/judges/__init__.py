@@ -58,7 +58,8 @@ class OfflineJudge:
         from rehearse.meaning import review
 
         matcher = Matcher(transcript.text)
-        return review(question, score(question, transcript, matcher), matcher, timing(transcript))
+        segments = [seg.text for seg in transcript.segments] if transcript.engine != "text" else []
+        return review(question, score(question, transcript, matcher), matcher, timing(transcript), segments)
 
 
 def _llm() -> Judge:
