@@ -107,6 +107,9 @@ def test_a_negation_between_the_parts_of_a_gap_phrase():
     ("不过动量的作用主要是加快收敛，跟字典的一致性没什么关系。", "字典的一致性"),   # 跟 X 没关系
     ("它还加了一个 loss，跟防止过拟合关系不大", "过拟合"),
     ("这个 memory bank 其实用不到。", "memory bank"),
+    ("注意力权重也说明不了什么问题。", "注意力权重"),
+    ("SHAP 在神经网络里用不了。", "SHAP"),
+    ("对比学习最后没用上。", "对比学习"),
     ("Negatives are not really needed here.", "negatives"),
     ("guidance scale 我不太清楚是干嘛的。", "guidance scale"),                      # "I don't know" about it
     ("I'm not sure how it behaves with small datasets.", "small datasets"),
@@ -119,6 +122,7 @@ def test_a_term_taken_back_by_what_follows_or_an_i_dont_know_does_not_count(text
 @pytest.mark.parametrize("text, phrase", [
     ("负样本和 batch size 没关系，可以有好几万个", "负样本"),        # not 跟/和 X: the relation, not X
     ("ControlNet 不需要很多数据，数据少也能训", "ControlNet"),       # X 不需要 (something): X is the subject
+    ("注意力权重说明不了什么问题的时候，就看梯度", "梯度"),            # the denial is about another term
     ("我不太确定，好像是用一个队列", "队列"),                          # the hedge is another clause
     ("我不知道为什么它要用队列", "队列"),                              # "I don't know why X" claims X
     ("I'm not sure, but I think it keeps a queue of keys", "queue"),
