@@ -16,10 +16,7 @@ rubric knows beyond its literal phrases (:class:`rehearse.rubric.PointMeaning`):
 Last, a covered point whose evidence sits near one of the point's ``unless``
 phrases (a common wrong version: "SGD 的 momentum" for a momentum encoder,
 "两个模型一起微调" for frozen encoders) is shown as "unsure — check" and not
-counted; so is a point that rests on one bare phrase said in the sentence of
-such a misconception or the one before or after it (:data:`BESIDE_SENTENCES`):
-"对比学习是有监督的……同一类的就是正样本，不同类的就是负样本" names the right
-terms inside the wrong idea.
+counted.
 
 Every part is found by the same matcher as the phrases, so it is sound-tolerant
 and a negated part ("不是冻结的") does not count. A point covered here reports
@@ -183,59 +180,10 @@ def contradicted(point: Point, result: PointResult, matcher: Matcher,
     return replace(result, credit=0.0, by="", unsure=evidence_from(m, times))
 
 
-#: a point resting on one bare phrase, said within this many sentences of a misconception the answer was
-#: heard to hold (another point's ``unless``), is "unsure — check". Measured on the dev sets only: the
-#: same sentence alone took back none of the fresh writer's false claims, ±1 sentence five of twelve.
-BESIDE_SENTENCES = 1
-
-_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s|$)")
-
-
-def sentence_starts(text: str, segments: Sequence[str] = ()) -> list[int]:
-    """Offsets in ``text`` where a sentence starts: after 。！？；.!?; and, for a recording, where each
-    of its ``segments`` starts (the recogniser cuts at pauses)."""
-    starts = {0} | {m.end() for m in _SENTENCE_END.finditer(text)}
-    pos = 0
-    for seg in (t.strip() for t in segments):
-        at = text.find(seg, pos) if seg else -1
-        if at >= 0:
-            starts.add(at)
-            pos = at + len(seg)
-    return sorted(starts)
-
-
-def beside_misconception(question: Question, points: Sequence[PointResult],
-                         starts: Sequence[int]) -> tuple[PointResult, ...]:
-    """Points covered by one bare phrase within :data:`BESIDE_SENTENCES` of a misconception heard for
-    another point become "unsure — check" with that misconception as the reason. A point whose own
-    ``unless`` names that misconception was already judged by it (an ``all`` point keeps the halves it
-    was not near)."""
-    heard = [p.unsure for p in points if p.unsure is not None]
-    if not heard:
-        return tuple(points)
-
-    def sentence(at: int) -> int:
-        return bisect.bisect_right(starts, at) - 1
-
-    out = []
-    for point, p in zip(question.points, points):
-        spans = [e for e in (p.groups or (p.evidence,)) if e is not None]
-        if p.covered and p.by == "phrase" and len(spans) == 1:
-            near = next((u for u in heard if u.phrase not in point.unless
-                         and abs(sentence(u.char_start) - sentence(spans[0].char_start)) <= BESIDE_SENTENCES), None)
-            if near is not None:
-                p = replace(p, credit=0.0, by="", unsure=near)
-        out.append(p)
-    return tuple(out)
-
-
 def review(question: Question, score: Score, matcher: Matcher,
-           times: list[tuple[float, float]] | None, segments: Sequence[str] = ()) -> Score:
-    """``score`` with every point re-examined by meaning, then checked for contradictions (its own
-    ``unless``, and a bare phrase beside another point's misconception); coverage recomputed.
-    ``segments``: the recording's segment texts, sentence breaks where the text has no punctuation."""
+           times: list[tuple[float, float]] | None) -> Score:
+    """``score`` with every point re-examined by meaning, then checked for contradictions; coverage recomputed."""
     points = tuple(contradicted(p, review_point(p, r, matcher, times), matcher, times)
                    for p, r in zip(question.points, score.points))
-    points = beside_misconception(question, points, sentence_starts(matcher.text, segments))
     return replace(score, points=points, coverage=coverage_of(points))
 

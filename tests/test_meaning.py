@@ -106,28 +106,6 @@ def test_a_contradiction_near_the_evidence_makes_the_point_unsure(q):
     assert r.score.coverage == 0.0
 
 
-def test_a_bare_term_beside_a_misconception_is_unsure_too_and_one_further_away_counts(q):
-    """发射火箭 said in the sentence after the SGD misconception rests on one bare phrase: unsure, with the
-    misconception as the reason; two sentences on, or with a recording's segments as sentences, it counts."""
-    r = assess_text(q, "动量编码器就是 SGD 的动量。然后我们发射火箭。")
-    assert point(r, "launch").status == "unsure" and point(r, "launch").unsure.text == "SGD"
-    assert r.to_json()["points"][1]["unsure"]["text"] == "SGD" and r.score.coverage == 0.0
-    far = assess_text(q, "动量编码器就是 SGD 的动量。这个很重要。说到别的。然后我们发射火箭。")
-    assert point(far, "launch").covered and point(far, "launch").by == "phrase"
-    alone = assess_text(q, "我们发射火箭。")
-    assert point(alone, "launch").covered  # no misconception: nothing changes
-
-
-def test_a_recordings_segments_are_sentences_for_the_misconception_window():
-    from rehearse.meaning import sentence_starts
-
-    text = "动量编码器就是SGD的动量这个很重要说到别的然后我们发射火箭"
-    assert sentence_starts(text) == [0]
-    segs = ["动量编码器就是SGD的动量", "这个很重要", "说到别的", "然后我们发射火箭"]
-    assert sentence_starts(text, segs) == [0, 13, 18, 22]
-    assert sentence_starts("A. B; 三。四") == [0, 2, 5, 8]
-
-
 def test_split_gap_phrase_parts_said_apart_in_either_order(q):
     assert point(assess_text(q, "预测每一步加进去的那个噪声"), "noise").by == "phrase"  # within the gap
     r = assess_text(q, "噪声是网络要学的目标，网络负责预测它。")

@@ -58,8 +58,7 @@ class OfflineJudge:
         from rehearse.meaning import review
 
         matcher = Matcher(transcript.text)
-        segments = [seg.text for seg in transcript.segments] if transcript.engine != "text" else []
-        return review(question, score(question, transcript, matcher), matcher, timing(transcript), segments)
+        return review(question, score(question, transcript, matcher), matcher, timing(transcript))
 
 
 def _llm() -> Judge:
