@@ -156,7 +156,8 @@ def contradicted(point: Point, result: PointResult, matcher: Matcher,
 
     For an ``all`` point the contradiction takes back only the groups whose evidence it sits near
     ("DDPM 是马尔可夫链 … DDIM 也要走完一千步" keeps 马尔可夫 and loses the slow-sampling half):
-    the point is unsure only when what is left is no longer enough to cover it.
+    the point is unsure only when what is left is no longer enough to cover it. A ``near`` group
+    left alone goes too: it only ever counted beside another group.
     """
     if not point.unless or not result.covered:
         return result
@@ -169,6 +170,8 @@ def contradicted(point: Point, result: PointResult, matcher: Matcher,
             kept.append(None if m is not None else e)
         if hit is None:
             return result
+        if all(i in point.near for i, e in enumerate(kept) if e is not None):
+            kept = [None] * len(kept)  # a near group counts only beside another group, and none is left
         left = point_result(point, kept, result.by)
         if left.covered:
             return left

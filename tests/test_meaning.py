@@ -253,6 +253,35 @@ questions:
 """
 
 
+LAYOUT = """
+title: t
+language: zh
+questions:
+  - id: p2p
+    question: 介绍一下 Prompt-to-Prompt。
+    points:
+      - id: attention-layout
+        label: 交叉注意力图决定布局
+        all:
+          - [cross-attention, 注意力图]
+          - near: [哪个区域, 布局]
+        unless: [只跟颜色有关]
+"""
+
+
+def test_a_near_group_left_alone_by_a_contradiction_goes_too(tmp_path: Path):
+    """The contradiction takes back the cross-attention half; 哪个区域 only ever counted beside it."""
+    p = tmp_path / "l.yaml"
+    p.write_text(LAYOUT, encoding="utf-8")
+    q = load_bank(p).questions[0]
+    r = assess_text(q, "它需要用户先画一个 mask，告诉模型要改哪个区域，然后在 mask 里面按新的 prompt 重新生成。"
+                       "它主要改的是 self-attention，cross-attention 的注意力图我记得只跟颜色有关。")
+    got = point(r, "attention-layout")
+    assert not got.covered and got.status == "unsure" and got.unsure.text == "只跟颜色有关"
+    fine = point(assess_text(q, "cross-attention 的注意力图决定了每个词在哪个区域。"), "attention-layout")
+    assert fine.covered and fine.credit == 1.0
+
+
 @pytest.fixture()
 def ddim(tmp_path: Path):
     p = tmp_path / "d.yaml"
