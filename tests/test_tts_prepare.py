@@ -153,6 +153,28 @@ def test_import_reads_the_new_banks_questions_aloud_so_a_first_session_speaks_at
     assert mute.stderr.count("\n") == 1 and "No Mandarin voice here" in mute.stderr and "not read aloud" in mute.stderr
 
 
+def test_questions_check_says_when_your_banks_questions_were_never_read_aloud(voice, tmp_path):
+    """A bank written by hand has never been spoken: check says how many and the command that reads them."""
+    bank = tmp_path / "mine.yaml"
+    bank.write_text("title: mine\nlanguage: zh\nquestions:\n"
+                    "  - {id: a, question: 介绍一下 MoCo。, points: [{id: p, label: l, any: [队列]}]}\n"
+                    "  - {id: b, question: 什么是 InfoNCE？, points: [{id: p, label: l, any: [交叉熵]}]}\n",
+                    encoding="utf-8")
+    engine = voice(FakeEngine("kokoro", ("zh", "en")))
+    r = runner.invoke(app, ["questions", "check", str(bank)])
+    assert r.exit_code == 0 and engine.calls == []  # checking reads nothing aloud itself
+    line = " ".join(r.stdout.split())
+    assert "2 of 2 questions not read aloud yet" in line and f"voices --prepare --bank {bank} --no-shipped" in line
+    s = Speaker()
+    s.audio_for("介绍一下 MoCo。", "zh")
+    s.close()
+    assert "1 of 2 questions not read aloud yet" in runner.invoke(app, ["questions", "check", str(bank)]).stdout
+    s = Speaker()
+    s.audio_for("什么是 InfoNCE？", "zh")
+    s.close()
+    assert "not read aloud" not in runner.invoke(app, ["questions", "check", str(bank)]).stdout
+
+
 def test_ctrl_c_stops_at_once_and_leaves_no_half_made_file(voice):
     first, second = VIDEO
     engine = voice(Interruptible(block_on=second.question))

@@ -108,6 +108,30 @@ def questions_check(
                 out.print(f"note: '{qid}' in {first[qid]} is also a shipped question ({sp.name}); "
                           "loaded with --bank, yours replaces it")
     out.print(f"OK: {len(targets)} bank{'s' if len(targets) != 1 else ''}, {n} questions")
+    if paths:
+        _unspoken_hint(paths)
+
+
+def _unspoken_hint(paths: list[Path]) -> None:
+    """One line when questions of your banks were never read aloud by the voice practice uses: each would
+    wait for its first clause to be made (seconds on 2 cores) the first time it is asked."""
+    from rehearse.errors import RehearseError
+    from rehearse.rubric import load_bank
+    from rehearse.tts import Speaker
+
+    qs = [q for p in paths for q in load_bank(p).questions]
+    speaker = Speaker()
+    try:
+        spoken_here = [q for q in qs if speaker.engine_for(q.language) is not None]
+        missing = sum(speaker.cached(q.question, q.language) is None for q in spoken_here)
+    except RehearseError:
+        return  # no voice to speak them with: practice says so itself
+    finally:
+        speaker.close()
+    if missing:
+        banks = " ".join(f"--bank {p}" for p in paths)
+        out.print(f"{missing} of {len(qs)} questions not read aloud yet; to hear each at once when you practise: "
+                  f"rehearse voices --prepare {banks} --no-shipped", soft_wrap=True)
 
 
 @models_app.command("list")
