@@ -241,7 +241,7 @@ def import_notes_command(
         "--force", help="Overwrite an existing bank instead of merging the new questions into it.")] = False,
     speech: Annotated[bool, typer.Option(
         "--speech/--no-speech", help="Read the bank's questions aloud into the speech cache now, so practice "
-        "speaks each one at once (about 1–3 s a question; Ctrl-C skips the rest).")] = True,
+        "speaks each one at once (a few seconds a question on 2 cores; Ctrl-C skips the rest).")] = True,
 ) -> None:
     """Turn markdown interview-prep notes into a question bank with drafted rubrics.
 
