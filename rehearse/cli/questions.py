@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -20,6 +20,9 @@ from rehearse.cli import (
     questions_app,
 )
 from rehearse.errors import RubricError, UsageError
+
+if TYPE_CHECKING:
+    from rehearse.rubric import Question
 
 
 @questions_app.command("list")
@@ -75,20 +78,21 @@ def questions_check(
     problems: list[str] = []
     targets = paths or shipped_bank_paths()
     first: dict[str, str] = {}
-    n = 0
+    checked: list[Question] = []
     for p in targets:
         try:
             bank = load_bank(p)
         except RubricError as exc:
             problems.extend(exc.problems)
             continue
-        n += len(bank.questions)
+        checked += bank.questions
         for q in bank.questions:
             if q.id in first:
                 problems.append(f"{p}:{q.line}: question '{q.id}': id: also defined in {first[q.id]}")
             first.setdefault(q.id, str(p))
     if problems:
         raise RubricError(problems)
+    n = len(checked)
     if n == 0:
         from rehearse.errors import UsageError
         from rehearse.paths import shipped_bank_dir
@@ -109,17 +113,15 @@ def questions_check(
                           "loaded with --bank, yours replaces it")
     out.print(f"OK: {len(targets)} bank{'s' if len(targets) != 1 else ''}, {n} questions")
     if paths:
-        _unspoken_hint(paths)
+        _unspoken_hint(paths, checked)
 
 
-def _unspoken_hint(paths: list[Path]) -> None:
+def _unspoken_hint(paths: list[Path], qs: list[Question]) -> None:
     """One line when questions of your banks were never read aloud by the voice practice uses: each would
     wait for its first clause to be made (seconds on 2 cores) the first time it is asked."""
     from rehearse.errors import RehearseError
-    from rehearse.rubric import load_bank
     from rehearse.tts import Speaker
 
-    qs = [q for p in paths for q in load_bank(p).questions]
     speaker = Speaker()
     try:
         spoken_here = [q for q in qs if speaker.engine_for(q.language) is not None]
