@@ -403,7 +403,7 @@ class Speaker:
                 self.notice = f"Could not read the question aloud: {exc} The question is shown only."
             return False
         try:
-            play_stream(stream, stop, self.last, getattr(self.engine_for(lang), "sample_rate", None), self._line)
+            self._play(stream, lang, stop, self.last)
         except TTSError as exc:
             if stream.error is exc:
                 self.notice = f"Could not read the question aloud: {exc} The question is shown only."
@@ -411,16 +411,17 @@ class Speaker:
                 self._muted.add("*")
                 self.notice = f"Could not play the question ({exc}); questions are shown only."
             return False
-        finally:
-            self._done_with(stream)
         return True
 
     def play(self, text: str, lang: str) -> Playback:
         """Say ``text`` aloud as it is made (from its first clause on) and wait until it ends; unlike
         :meth:`speak`, any problem is raised as one :class:`TTSError` (``rehearse say``)."""
-        stream = self.stream(text, lang)
+        return self._play(self.stream(text, lang), lang, None, Playback())
+
+    def _play(self, stream: ClipStream, lang: str, stop: Callable[[], bool] | None, playback: Playback) -> Playback:
+        """Play ``stream`` on the session's line (or a device of its own) at the engine's rate, then let it go."""
         try:
-            return play_stream(stream, None, Playback(), getattr(self.engine_for(lang), "sample_rate", None),
+            return play_stream(stream, stop, playback, getattr(self.engine_for(lang), "sample_rate", None),
                                self._line)
         finally:
             self._done_with(stream)
