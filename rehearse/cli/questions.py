@@ -121,11 +121,12 @@ def _unspoken_hint(paths: list[Path], qs: list[Question]) -> None:
     wait for its first clause to be made (seconds on 2 cores) the first time it is asked."""
     from rehearse.errors import RehearseError
     from rehearse.tts import Speaker
+    from rehearse.voices.prepare import unspoken
 
     speaker = Speaker()
     try:
-        spoken_here = [q for q in qs if speaker.engine_for(q.language) is not None]
-        missing = sum(speaker.cached(q.question, q.language) is None for q in spoken_here)
+        silent = unspoken(speaker, qs)  # the languages nothing here reads (all of them: a TTSError)
+        missing = sum(speaker.cached(q.question, q.language) is None for q in qs if q.language not in silent)
     except RehearseError:
         return  # no voice to speak them with: practice says so itself
     finally:
