@@ -56,7 +56,8 @@ class Due:
         return self.due is None or self.due <= now
 
 
-def _utc(dt: datetime) -> datetime:
+def as_utc(dt: datetime) -> datetime:
+    """``dt`` in UTC (a naive time is taken as local)."""
     return (dt if dt.tzinfo else dt.astimezone()).astimezone(timezone.utc)
 
 
@@ -71,8 +72,8 @@ def replay(attempts: Iterable[AttemptRecord]) -> dict[str, Due]:
         atts.sort(key=lambda a: (a.created_at, a.id))
         card = Card(card_id=1)
         for a in atts:
-            card, _ = _SCHEDULER.review_card(card, rating_for(a.coverage or 0.0), review_datetime=_utc(a.created_at))
-        out[qid] = Due(qid, card.due, atts[-1].coverage or 0.0, _utc(atts[-1].created_at), len(atts))
+            card, _ = _SCHEDULER.review_card(card, rating_for(a.coverage or 0.0), review_datetime=as_utc(a.created_at))
+        out[qid] = Due(qid, card.due, atts[-1].coverage or 0.0, as_utc(atts[-1].created_at), len(atts))
     return out
 
 
@@ -84,7 +85,7 @@ def order_questions(questions: Sequence[Question], attempts: Iterable[AttemptRec
        (lowest coverage), then the least recently practised.
     2. Then those not yet due, soonest due first.
     """
-    now = _utc(now or datetime.now(timezone.utc))
+    now = as_utc(now or datetime.now(timezone.utc))
     dues = replay(attempts)
     epoch = datetime.min.replace(tzinfo=timezone.utc)
     due, later = [], []
@@ -105,7 +106,7 @@ def due_today(questions: Sequence[Question], attempts: Iterable[AttemptRecord],
     now = (now or datetime.now(timezone.utc)).astimezone()
     end = now.replace(hour=23, minute=59, second=59, microsecond=0)
     dues = replay(attempts)
-    return [q for q in questions if q.id not in dues or dues[q.id].is_due(_utc(end))]
+    return [q for q in questions if q.id not in dues or dues[q.id].is_due(as_utc(end))]
 
 
 #: when "the next session" is: the order is computed as of this long after now
@@ -146,7 +147,7 @@ def describe_due(d: Due | None, now: datetime | None = None) -> str:
     """'due now', 'due in 10 minutes', 'due tomorrow', 'due in 4 days (Dec 5)'."""
     if d is None or d.due is None:
         return "due now (never answered)"
-    now = _utc(now or datetime.now(timezone.utc))
+    now = as_utc(now or datetime.now(timezone.utc))
     left = d.due - now
     if left <= timedelta(0):
         return "due now"

@@ -159,3 +159,73 @@ def test_no_microphone_a_busy_one_or_a_browser_without_raw_audio_is_said(tmp_pat
         finally:
             driver.quit()
     assert not (tmp_path / "rec").exists() or list((tmp_path / "rec").rglob("*.wav")) == []
+
+
+def test_a_tab_closed_while_recording_keeps_the_answer_and_frees_the_microphone_at_once(tmp_path):
+    """The page tells the server when it goes away mid-answer: the audio that reached it is kept as an answer to
+    score later, and another tab may record straight away (not after the 20 s watchdog)."""
+    with Server(FakeEngine(), tmp_path / "rec") as server:
+        driver = browser(None)
+        try:
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.find_element(By.ID, "record").click()
+            wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
+            studio = server.server.config.app.state.ctx.studio
+            deadline = time.monotonic() + 20
+            while (studio.active is None or studio.active.seconds < 1.0) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert studio.active is not None and studio.idle_s >= 10
+            first = driver.current_window_handle
+            driver.switch_to.new_window("tab")
+            second = driver.current_window_handle
+            driver.switch_to.window(first)
+            closed_at = time.monotonic()
+            driver.close()
+            driver.switch_to.window(second)
+            while studio.active is not None and time.monotonic() - closed_at < 8:
+                time.sleep(0.05)
+            assert studio.active is None, "the server still holds the closed tab's recording"
+            assert time.monotonic() - closed_at < studio.idle_s / 2  # told by the page, not found by the watchdog
+            driver.get(f"{server.url}/practice?q=ddim-vs-ddpm")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the second page")
+            driver.find_element(By.ID, "record").click()
+            wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10,
+                     "the second tab recording")
+        finally:
+            driver.quit()
+    with Store.open() as s:
+        kept = [a for a in s.attempts() if a.question_id == "moco"]
+    assert len(kept) == 1 and kept[0].status == "not_scored" and kept[0].audio_path is not None
+    info = sf.info(str(kept[0].audio_path))
+    assert info.frames / info.samplerate >= 1.0
+
+
+def test_read_aloud_picks_a_mainland_mandarin_voice_over_a_cantonese_one(tmp_path):
+    """The browser's own voices (as macOS lists them: Cantonese first) — the Mandarin question is spoken by the
+    zh-CN voice; a page with only a Cantonese voice falls back to rehearse's own speech."""
+    voices = ("[{name: 'Sinji', lang: 'zh-HK'}, {name: 'Meijia', lang: 'zh-TW'}, {name: 'Tingting', lang: 'zh-CN'},"
+              " {name: 'Samantha', lang: 'en-US'}]")
+    spy = ("window.spoken = []; speechSynthesis.getVoices = () => VOICES;"
+           "window.SpeechSynthesisUtterance = function (text) { this.text = text; };"
+           "speechSynthesis.speak = (u) => window.spoken.push([u.voice.name, u.lang, u.text]);")
+    with Server(FakeEngine(), tmp_path / "rec") as server:
+        driver = browser(None)
+        try:
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.execute_script(spy.replace("VOICES", voices))
+            driver.find_element(By.ID, "speak").click()
+            spoken = wait_for(driver, "return window.spoken.length && window.spoken", 10, "the question spoken")
+            assert spoken[0][:2] == ["Tingting", "zh-CN"] and "MoCo" in spoken[0][2]
+            driver.get(f"{server.url}/practice?q=moco")
+            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+            driver.execute_script(spy.replace("VOICES", "[{name: 'Sinji', lang: 'zh-HK'}]") +
+                                  "window.played = []; HTMLMediaElement.prototype.play = function () {"
+                                  " window.played.push(this.src); return Promise.resolve(); };")
+            driver.find_element(By.ID, "speak").click()
+            played = wait_for(driver, "return window.played.length && window.played", 10, "rehearse's speech")
+            assert played[0].endswith("/questions/moco/speech.wav")
+            assert driver.execute_script("return window.spoken") == []
+        finally:
+            driver.quit()

@@ -27,7 +27,12 @@ def _ctx(request: Request) -> Context:
 
 
 class Selection:
-    """What the user chose to practise, from the query string: due today, a tag, a bank or one question."""
+    """What the user chose to practise, from the query string: due today, a tag, a bank or one question;
+    where in it the user is (``i``) and when this round through it began (``s``, epoch milliseconds).
+
+    The order is the practice order as it stood when the round began (the answers given since are left
+    out of it), so answering a question does not re-sort the list under the user: Retry opens the same
+    question and Next the one after it, as in the terminal's session."""
 
     def __init__(self, request: Request) -> None:
         q = request.query_params
@@ -35,10 +40,16 @@ class Selection:
         self.tag = (q.get("tag") or "")[:MAX_QUERY]
         self.bank = (q.get("bank") or "")[:MAX_QUERY]
         self.question = (q.get("q") or "")[:MAX_QUERY]
-        try:
-            self.index = max(0, int(q.get("i", "0")))
-        except ValueError:
-            self.index = 0
+        self.index = _int(q.get("i"), 0)
+        started = _int(q.get("s"), 0)
+        now = datetime.now(timezone.utc)
+        self.started = min(datetime.fromtimestamp(started / 1000, timezone.utc), now) if started else None
+
+    def begin(self) -> None:
+        """Start a round through the selection now, unless the query string carried one."""
+        if self.started is None:
+            now = datetime.now(timezone.utc)
+            self.started = now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def query(self, index: int | None = None) -> str:
         """The same selection as a query string (only these known keys: never an open redirect)."""
@@ -49,6 +60,8 @@ class Selection:
             if value:
                 params[key] = value
         params["i"] = str(self.index if index is None else index)
+        if self.started is not None:
+            params["s"] = str(round(self.started.timestamp() * 1000))
         return urlencode(params)
 
     def describe(self) -> str:
@@ -61,9 +74,13 @@ class Selection:
         return "due today" if self.due else "all questions"
 
     def questions(self, ctx: Context, history: list[AttemptRecord], now: datetime | None = None) -> list[Question]:
-        """The selection's questions in practice order at ``now`` (default: now)."""
-        from rehearse.schedule import due_today, order_questions
+        """The selection's questions in practice order at ``now`` (default: when the round began, from the
+        answers given before it; else now)."""
+        from rehearse.schedule import as_utc, due_today, order_questions
 
+        if now is None and self.started is not None:
+            now = self.started
+            history = [a for a in history if as_utc(a.created_at) < self.started]
         lib = ctx.library
         if self.question:
             return [lib.get(self.question)]
@@ -75,6 +92,13 @@ class Selection:
             qs = list(lib.questions)
         qs = order_questions(qs, history, now)
         return due_today(qs, history, now) if self.due else qs
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return max(0, min(int(value or default), 2**53))
+    except ValueError:
+        return default
 
 
 def served_audio(a: AttemptRecord, root: Path) -> Path | None:
@@ -132,6 +156,7 @@ async def practice(request: Request) -> Response:
     """The question card with the record button."""
     ctx = _ctx(request)
     sel = Selection(request)
+    sel.begin()
     history = await run_in_threadpool(_history)
     qs = sel.questions(ctx, history)
     if not qs:
@@ -175,10 +200,23 @@ async def report(request: Request) -> Response:
     ctx = _ctx(request)
     sel = Selection(request)
     data = await run_in_threadpool(_report, ctx, request.path_params["attempt_id"])
-    chosen = bool(request.query_params)
-    return ctx.render(request, "report.html", retry_url=f"/practice?{sel.query()}" if chosen else
-                      f"/practice?{urlencode({'q': data['a'].question_id})}",
-                      next_url=f"/practice?{sel.query(sel.index + 1)}" if chosen and not sel.question else "", **data)
+    retry, after = await run_in_threadpool(_retry_next, ctx, sel, data["a"])
+    return ctx.render(request, "report.html", retry_url=retry, next_url=after, **data)
+
+
+def _retry_next(ctx: Context, sel: Selection, a: AttemptRecord) -> tuple[str, str]:
+    """Retry: this attempt's question again, in its place in the selection the report was reached from (else
+    alone). Next: the question after it in that selection, if there is one."""
+    alone = f"/practice?{urlencode({'q': a.question_id})}"
+    if sel.question or sel.started is None:
+        return alone, ""
+    try:
+        qs = sel.questions(ctx, _history())
+    except Exception:  # noqa: BLE001 - a bank or tag gone since: the attempt's own question still works
+        return alone, ""
+    if not (sel.index < len(qs) and qs[sel.index].id == a.question_id):
+        return alone, ""
+    return f"/practice?{sel.query()}", f"/practice?{sel.query(sel.index + 1)}" if sel.index + 1 < len(qs) else ""
 
 
 async def audio(request: Request) -> Response:

@@ -130,6 +130,11 @@ class WebRecording:
         with self.lock:
             if self.closed:
                 raise StreamError("This recording is already finished.", 409)
+            if self.recorder.finished:  # not a sign of life: a client sending on past the limit is left to the watchdog
+                limit = (f"{self.max_seconds / 60:g} minutes" if self.max_seconds >= 60 else
+                         f"{self.max_seconds:g} second" + ("s" if self.max_seconds != 1 else ""))
+                raise StreamError(f"The recording reached its limit of {limit} and stopped; what came before is "
+                                  "kept. Press stop to score it.", 413)
             self.last_seen = time.monotonic()
             if seq < self.next_seq:
                 return {"seq": seq, "seconds": round(self.seconds, 2), "duplicate": True}
@@ -137,9 +142,6 @@ class WebRecording:
                 raise StreamError(f"chunk {seq} arrived before chunk {self.next_seq}: send them in order.", 409)
             if len(data) % 2:
                 raise StreamError("a chunk must be 16-bit PCM (an even number of bytes).", 400)
-            if self.recorder.finished:
-                raise StreamError(f"The recording reached its limit of {self.max_seconds / 60:.0f} minutes and "
-                                  "stopped; what came before is kept. Press stop to score it.", 413)
             block = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
             self._source.push(self._resample(block))
             self.next_seq += 1

@@ -64,7 +64,12 @@
   async function speak() {
     const want = language === "zh" ? "zh" : "en";
     const voices = await voicesSoon();
-    const fitting = voices.filter(v => v.lang && v.lang.toLowerCase().startsWith(want));
+    // Mandarin: a mainland voice first (zh-CN, then Taiwan), never a Cantonese one (zh-HK, yue) before them
+    const rank = (v) => { const l = v.lang.toLowerCase().replace("_", "-");
+      return want !== "zh" ? 0 : l.startsWith("zh-cn") || l === "zh" || l.startsWith("cmn") ? 0 : l.startsWith("zh-tw") ? 1 : 2; };
+    const fitting = voices.filter(v => v.lang && (v.lang.toLowerCase().startsWith(want) ||
+      (want === "zh" && v.lang.toLowerCase().startsWith("cmn"))) && !/^(zh-hk|yue)/i.test(v.lang.replace("_", "-")))
+      .sort((a, b) => rank(a) - rank(b));
     if (!fitting.length) {
       // no voice for the question's language here (Linux browsers rarely have Mandarin): rehearse's own TTS
       const audio = new Audio("/questions/" + encodeURIComponent(questionId) + "/speech.wav");
@@ -308,6 +313,16 @@
   });
   window.addEventListener("beforeunload", (e) => {
     if (state === "recording" || state === "stopping") { e.preventDefault(); e.returnValue = ""; }
+  });
+  // the tab is closed (or left) anyway while recording: what reached the server is kept there as an answer to
+  // score later, and the server is told at once, so another tab can record without waiting for its watchdog
+  window.addEventListener("pagehide", () => {
+    if (recId && state === "recording") {
+      try {
+        fetch("/api/recordings/" + recId + "/abandon", { method: "POST", keepalive: true,
+          headers: { "X-Rehearse-Token": token } }).catch(() => {});
+      } catch (e) { /* the server's watchdog keeps it */ }
+    }
   });
   // what the page can do is known at once: say so before the user presses anything
   const problem = capturable();
