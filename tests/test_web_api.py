@@ -132,7 +132,8 @@ def test_pages_render(client, fake):
     card = client.get("/practice?q=moco")
     q = load_library().get("moco")
     assert card.status_code == 200 and q.question in card.text and 'data-target="' in card.text
-    assert client.get("/practice?tag=no-such-tag").status_code == 404
+    no_tag = client.get("/practice?tag=no-such-tag")
+    assert no_tag.status_code == 404 and "No question has the tag &#39;no-such-tag&#39;." in no_tag.text
     prog = client.get("/progress")
     assert prog.status_code == 200 and "due today" in prog.text and 'id="empty"' in prog.text
     # the pages name nothing outside this server, and the CSP forbids it anyway

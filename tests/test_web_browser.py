@@ -90,6 +90,13 @@ def test_record_in_the_browser_then_report_seek_correct_and_progress(tmp_path, b
             assert at == pytest.approx(t, abs=0.05), (t, at)  # where the word was said
             wait_for(driver, "return !document.getElementById('audio').paused", 5, "playback from there")
 
+            # a tap on highlighted words says which point they are evidence for and how they matched (no hover on
+            # a touch screen)
+            marked = next(m for m in marks if m.find_elements(By.CSS_SELECTOR, ".w"))
+            marked.find_element(By.CSS_SELECTOR, ".w").click()
+            note = wait_for(driver, "return document.getElementById('mark-note').textContent", 5, "the tap's note")
+            assert note == marked.get_attribute("title") and " — matched " in note
+
             # "I said that" on a missed point
             missed = driver.find_elements(By.CSS_SELECTOR, "#points tr.missed button.said")
             assert missed, "every point covered: nothing to correct"

@@ -44,6 +44,7 @@ class Selection:
         started = _int(q.get("s"), 0)
         now = datetime.now(timezone.utc)
         self.started = min(datetime.fromtimestamp(started / 1000, timezone.utc), now) if started else None
+        self.carried = self.started is not None  # the round began on an earlier page
 
     def begin(self) -> None:
         """Start a round through the selection now, unless the query string carried one."""
@@ -73,12 +74,23 @@ class Selection:
             return f"bank {self.bank}"
         return "due today" if self.due else "all questions"
 
+    def empty_reason(self, ctx: Context) -> str:
+        """Why the selection has no question, in one line."""
+        lib = ctx.library
+        if self.bank and not any(b.id == self.bank for b in lib.banks):
+            return f"There is no bank '{self.bank}' (banks: {', '.join(b.id for b in lib.banks)})."
+        if self.tag and not list(lib.filter([self.tag])):
+            return f"No question has the tag '{self.tag}'."
+        if self.due:
+            return "Nothing is due today: every question was answered recently enough. Pick a tag, a bank or a question."
+        return f"Nothing to practise for {self.describe()}: it has no questions."
+
     def questions(self, ctx: Context, history: list[AttemptRecord], now: datetime | None = None) -> list[Question]:
         """The selection's questions in practice order at ``now`` (default: when the round began, from the
         answers given before it; else now)."""
         from rehearse.schedule import as_utc, due_today, order_questions
 
-        if now is None and self.started is not None:
+        if now is None and self.started is not None and self.carried:
             now = self.started
             history = [a for a in history if as_utc(a.created_at) < self.started]
         lib = ctx.library
@@ -160,8 +172,7 @@ async def practice(request: Request) -> Response:
     history = await run_in_threadpool(_history)
     qs = sel.questions(ctx, history)
     if not qs:
-        return error_response(request, 404, f"Nothing to practise for {sel.describe()}: nothing is due, or no "
-                                            "question matches.")
+        return error_response(request, 404, sel.empty_reason(ctx))
     i = min(sel.index, len(qs) - 1)
     q = qs[i]
     if ctx.speaks:  # this browser listens to rehearse's voice: make what comes next while this is answered

@@ -15,6 +15,16 @@
     return { ok: r.ok, status: r.status, data: data };
   }
 
+  // which key point a highlight is evidence for, and how it matched: on hover (its title) and on a tap or click,
+  // which touch screens need (they have no hover)
+  const markNote = document.getElementById("mark-note");
+  if (transcript && markNote) {
+    transcript.addEventListener("click", (e) => {
+      const m = e.target.closest("mark");
+      markNote.textContent = m && m.title ? m.title : "";
+    });
+  }
+
   if (transcript && audio) {
     transcript.addEventListener("click", (e) => {
       const w = e.target.closest(".w");
