@@ -21,6 +21,19 @@ def message(driver) -> str:  # type: ignore[no-untyped-def]
     return str(driver.find_element(By.ID, "message").text)
 
 
+def recording_a_second(driver, server):  # type: ignore[no-untyped-def]
+    """Start recording moco's answer on the page; return the server's studio once it holds ≥ 1 s of it."""
+    driver.get(f"{server.url}/practice?q=moco")
+    wait_for(driver, "return window.rehearseReady === true", 10, "the page")
+    driver.find_element(By.ID, "record").click()
+    wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
+    studio = server.server.config.app.state.ctx.studio
+    deadline = time.monotonic() + 20
+    while (studio.active is None or studio.active.seconds < 1.0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return studio
+
+
 def test_microphone_permission_denied_is_said_and_nothing_is_started(tmp_path):
     with Server(FakeEngine(), tmp_path / "rec") as server:
         driver = browser(None, allow_mic=False)
@@ -42,14 +55,7 @@ def test_the_server_stopped_mid_answer_keeps_both_halves(tmp_path):
     server = Server(FakeEngine(), tmp_path / "rec").__enter__()
     driver = browser(None)
     try:
-        driver.get(f"{server.url}/practice?q=moco")
-        wait_for(driver, "return window.rehearseReady === true", 10, "the page")
-        driver.find_element(By.ID, "record").click()
-        wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
-        studio = server.server.config.app.state.ctx.studio
-        deadline = time.monotonic() + 20
-        while (studio.active is None or studio.active.seconds < 1.0) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        recording_a_second(driver, server)
         server.__exit__()  # Ctrl-C on 'rehearse serve' while the user speaks
         time.sleep(1.5)  # the user goes on talking to a server that is gone
         driver.find_element(By.ID, "record").click()
@@ -167,14 +173,7 @@ def test_a_tab_closed_while_recording_keeps_the_answer_and_frees_the_microphone_
     with Server(FakeEngine(), tmp_path / "rec") as server:
         driver = browser(None)
         try:
-            driver.get(f"{server.url}/practice?q=moco")
-            wait_for(driver, "return window.rehearseReady === true", 10, "the page")
-            driver.find_element(By.ID, "record").click()
-            wait_for(driver, "return document.getElementById('record').textContent.includes('Stop')", 10, "recording")
-            studio = server.server.config.app.state.ctx.studio
-            deadline = time.monotonic() + 20
-            while (studio.active is None or studio.active.seconds < 1.0) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            studio = recording_a_second(driver, server)
             assert studio.active is not None and studio.idle_s >= 10
             first = driver.current_window_handle
             driver.switch_to.new_window("tab")
