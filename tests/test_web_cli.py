@@ -96,3 +96,31 @@ def test_every_web_asset_is_in_the_package_data():
             files.append(f.name)
             assert any(Path(f.name).match(g) for g in globs), f"{d}/{f.name} would not ship in the wheel"
     assert len(files) >= 10
+
+
+def test_the_browser_is_opened_on_the_page_once_the_server_answers(tmp_path):
+    """Without --no-browser the user's browser ($BROWSER, as the webbrowser module reads it) is opened on the
+    page's address, and only when the server is listening: the "browser" here fetches the page at once."""
+    port = free_port()
+    fake_browser = tmp_path / "browser.py"
+    seen = tmp_path / "seen.txt"
+    fake_browser.write_text("import sys, httpx\n"
+                            "r = httpx.get(sys.argv[1], timeout=10)\n"
+                            f"open({str(seen)!r}, 'w').write(sys.argv[1] + ' ' + str(r.status_code))\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BROWSER": f"{sys.executable} {fake_browser} %s"}
+    proc = subprocess.Popen([sys.executable, "-m", "rehearse", "serve", "--port", str(port),
+                             "--recordings", str(tmp_path / "rec")], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not seen.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert seen.exists(), "no browser was opened"
+        time.sleep(0.1)
+        assert seen.read_text() == f"http://127.0.0.1:{port}/ 200"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -33,6 +33,26 @@ def _free(host: str, port: int) -> None:
                              "running? Pick another --port.") from None
 
 
+def _open_when_listening(url: str, port: int, timeout_s: float = 30.0) -> None:
+    """Open ``url`` in the user's browser as soon as the server accepts connections on ``port``."""
+    import socket
+    import time
+    import webbrowser
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or "127.0.0.1"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        return
+    webbrowser.open(url)
+
+
 @app.command(rich_help_panel="Practise")
 @cli_errors
 def serve(
@@ -56,7 +76,7 @@ def serve(
     answers are recorded to the recordings folder as you speak, and attempts go
     to the same history as 'rehearse practice'. Ctrl-C stops the server.
     """
-    import webbrowser
+    import threading
 
     import uvicorn
 
@@ -74,6 +94,6 @@ def serve(
                        hotwords=hotwords, max_seconds=max_seconds)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
     typer.echo(f"rehearse is at {url}  (Ctrl-C stops it; recordings go to {config.recordings})")
-    if not no_browser:
-        webbrowser.open(url)
+    if not no_browser:  # once the server answers: a browser opened before it listens shows "connection refused"
+        threading.Thread(target=_open_when_listening, args=(url, port), name="rehearse-browser", daemon=True).start()
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False)
