@@ -54,6 +54,11 @@ _ZH_DENIED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(用不到|用不�
 _ZH_UNRELATED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(没什么关系|没有什么关系|没有关系|没关系|无关|关系不大|不相关)"
                                  r"[了的啊吧呢]*\s*(?:[，。,.；;！？!?]|$)")
 _ZH_WITH_BEFORE = re.compile(r"[跟和与同][^，。,.；;！？!?]{0,3}$")
+# The term placed elsewhere, then disowned in the next clause: "InfoNCE 那个是 NLP 里用的，跟对比学习关系不大"
+# (not "队列是先进先出的，跟 batch size 没关系": that clause says what the queue does).
+_ZH_DISOWNED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,10}?(?:是|用在|用于)[^，。,.；;！？!?]{0,14}(?:用的|里的|中的|上的)"
+                                r"\s*[，,]\s*(?:它|这个|那个)?\s*"
+                                r"[跟和与][^，。,.；;！？!?]{0,14}?(?:关系不大|没什么关系|没有什么关系|没有关系|没关系|无关|不相关)")
 _EN_DENIED_AFTER = re.compile(r"^[\w\s'-]{0,12}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't)\s+(?:really\s+)?"
                               r"(?:needed|necessary|required|used|important|involved)\b|^\s*(?:has|have|had)\s+nothing\s+to\s+do",
                               re.IGNORECASE)
@@ -177,7 +182,8 @@ class Matcher:
 
         A phrase with a gap, ``预测…噪声`` (or ``预测...噪声``), matches its
         parts in order with at most :data:`GAP_MAX` characters between them
-        ("预测每一步加入的噪声"); its similarity is the lowest of its parts'.
+        ("预测每一步加入的噪声"); its similarity is the lowest of its parts'. In a phrase with 越 (越大…
+        多样性越高) no other 越 may come between the parts: that is another comparison.
         """
         cached = self._found.get((phrase, strict))
         if cached is None:
@@ -193,11 +199,14 @@ class Matcher:
         later = [sorted(self._find_all(part, negation=False, strict=strict), key=lambda m: m.start)
                  for part in parts[1:]]  # each part searched once, not once per first part
         later_starts = [[m.start for m in ms] for ms in later]
+        # 越大…多样性越高: another 越 in the gap starts another comparison ("越大越贴合，越小多样性越高")
+        correlative = "越" in phrase
         for first in sorted(firsts, key=lambda m: m.start):
             chain = [first]
             for ms, starts in zip(later, later_starts):
                 i = bisect.bisect_left(starts, chain[-1].end)  # the first match at or after the last part
-                if i == len(ms) or ms[i].start - chain[-1].end > GAP_MAX:
+                if i == len(ms) or ms[i].start - chain[-1].end > GAP_MAX or \
+                        (correlative and "越" in self.text[chain[-1].end:ms[i].start]):
                     break
                 chain.append(ms[i])
             else:
@@ -382,6 +391,8 @@ def is_denied(text: str, start: int, end: int) -> bool:
 
     * a denial right after it, ending its clause: "跟字典的一致性没什么关系" (with 跟/和/与 before
       the term), "X 其实用不到", "negatives aren't really necessary", "has nothing to do with";
+    * the term said to be something, then unrelated in the next clause: "InfoNCE 那个是 NLP 里用的，跟对比学习
+      关系不大";
     * a clause that says the speaker does not know: "guidance scale 我不太清楚是干嘛的",
       "I'm not sure how it behaves with small datasets" (but not "我不知道为什么…", which claims what
       follows, nor a hedge in another clause: "不太确定，好像是用队列").
@@ -391,6 +402,8 @@ def is_denied(text: str, start: int, end: int) -> bool:
     if _ZH_DENIED_AFTER.match(after) or _EN_DENIED_AFTER.match(after):
         return True
     if _ZH_UNRELATED_AFTER.match(after) and _ZH_WITH_BEFORE.search(before):
+        return True
+    if _ZH_DISOWNED_AFTER.match(text[end:end + 60]):
         return True
     head = _SENTENCE_PART.split(text[max(0, start - 60):start])[-1]
     tail = _SENTENCE_PART.split(text[end:end + 60])[0]

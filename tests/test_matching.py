@@ -107,6 +107,7 @@ def test_a_negation_between_the_parts_of_a_gap_phrase():
     ("不过动量的作用主要是加快收敛，跟字典的一致性没什么关系。", "字典的一致性"),   # 跟 X 没关系
     ("它还加了一个 loss，跟防止过拟合关系不大", "过拟合"),
     ("这个 memory bank 其实用不到。", "memory bank"),
+    ("InfoNCE 那个是 NLP 里用的，跟视觉的对比学习关系不大。", "InfoNCE"),         # said what it is, then disowned
     ("注意力权重也说明不了什么问题。", "注意力权重"),
     ("SHAP 在神经网络里用不了。", "SHAP"),
     ("对比学习最后没用上。", "对比学习"),
@@ -124,12 +125,20 @@ def test_a_term_taken_back_by_what_follows_or_an_i_dont_know_does_not_count(text
     ("ControlNet 不需要很多数据，数据少也能训", "ControlNet"),       # X 不需要 (something): X is the subject
     ("注意力权重说明不了什么问题的时候，就看梯度", "梯度"),            # the denial is about another term
     ("我不太确定，好像是用一个队列", "队列"),                          # the hedge is another clause
+    ("队列是先进先出的，跟 batch size 没关系", "队列"),   # says what the queue does, not where it belongs
+    ("用的是 InfoNCE，跟交叉熵很像，跟 batch 大小没关系", "InfoNCE"),  # not the clause right after 是 …
     ("我不知道为什么它要用队列", "队列"),                              # "I don't know why X" claims X
     ("I'm not sure, but I think it keeps a queue of keys", "queue"),
     ("然后两次都用同样的随机种子具体有哪几种编辑方式我记不太清楚了", "随机种子"),  # unpunctuated: too far away
 ])
 def test_what_still_counts_near_a_denial_or_a_hedge(text, phrase):
     assert Matcher(text).find(phrase) is not None
+
+
+def test_a_comparison_gap_phrase_does_not_reach_into_the_next_comparison():
+    assert Matcher("guidance scale 调得越大，生成的图多样性越高").find("越大…多样性越高") is not None
+    assert Matcher("越大保真度越高，越小多样性越高").find("越大…多样性越高") is None
+    assert Matcher("预测每一步的噪声，越来越准").find("预测…噪声") is not None  # only phrases with 越 are concerned
 
 
 def test_a_negative_phrase_negated_in_turn_does_not_count():

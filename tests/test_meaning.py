@@ -125,6 +125,18 @@ def test_an_english_negative_phrase_needs_its_negation_said():
     assert not point(r, "no-classifier").covered
 
 
+def test_the_guidance_scale_trade_off_said_backwards_is_unsure_and_said_right_counts():
+    """"Larger scale, more diverse" is the common inversion of the trade-off: the term is there, the claim is wrong."""
+    cfg = load_library().get("classifier-free-guidance")
+    wrong = point(assess_text(cfg, "guidance scale 调得越大，生成的图多样性越高。"), "guidance-scale")
+    assert not wrong.covered and wrong.status == "unsure" and wrong.unsure is not None
+    assert point(assess_text(cfg, "With the guidance scale, larger scale, more diverse images."),
+                 "guidance-scale").status == "unsure"
+    right = point(assess_text(cfg, "guidance scale 越大越贴合文本，越小多样性越高。"), "guidance-scale")
+    assert right.covered  # 越小 … 多样性越高 is right: the other 越 starts another comparison
+    assert point(assess_text(cfg, "guidance scale 越大保真度越高，越小多样性越高。"), "guidance-scale").covered
+
+
 def test_rewordings_match_english_exactly():
     """A one-letter edit that a mangled term may need is not allowed for a rewording (alone ≠ clone)."""
     lib = load_library()
