@@ -39,7 +39,7 @@ _SOUND_SYMBOLS: dict[str, str] = {}
 
 _NEGATION_CHARS = "不没无非未"
 # Negation cues that, just before a phrase in the same clause, mean it was not claimed.
-_ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|没有|没用|没|并非|而非|并不|无需|不会|不做|不加|不经过|不通过|不在|不再|不涉及|"
+_ZH_NEGATION = re.compile(r"(不是|不用|不靠|不需要|不需|不太需要|不怎么需要|用不着|不必|没有|没用|没|并非|而非|并不|无需|不会|不做|不加|不经过|不通过|不在|不再|不涉及|"
                           r"不包括|不带|从来不|从不|不存在|谈不上|算不上|不像|不同于|never|unlike)[^，。,.；;！？!?]{0,6}$")
 # A negative phrase (不匹配, 不需要分类器) negated in turn: "不存在不匹配的问题", "并没有不需要…".
 _ZH_DOUBLE_NEGATION = re.compile(r"(不存在|没有|并没有|不会有|并不是)[^，。,.；;！？!?]{0,2}$")

@@ -108,6 +108,7 @@ def test_a_negation_between_the_parts_of_a_gap_phrase():
     ("它还加了一个 loss，跟防止过拟合关系不大", "过拟合"),
     ("这个 memory bank 其实用不到。", "memory bank"),
     ("InfoNCE 那个是 NLP 里用的，跟视觉的对比学习关系不大。", "InfoNCE"),         # said what it is, then disowned
+    ("然后它其实不太需要负样本，拉近就行。", "负样本"),                               # 不太需要 X: not claimed
     ("注意力权重也说明不了什么问题。", "注意力权重"),
     ("SHAP 在神经网络里用不了。", "SHAP"),
     ("对比学习最后没用上。", "对比学习"),
