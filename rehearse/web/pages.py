@@ -90,7 +90,7 @@ class Selection:
         answers given before it; else now)."""
         from rehearse.schedule import as_utc, due_today, order_questions
 
-        if now is None and self.started is not None and self.carried:
+        if now is None and self.carried and self.started is not None:
             now = self.started
             history = [a for a in history if as_utc(a.created_at) < self.started]
         lib = ctx.library
@@ -203,7 +203,8 @@ def _report(ctx: Context, attempt_id: int) -> dict[str, Any]:
             "missed": [p for p in points if not p.covered],
             "has_audio": served_audio(a, ctx.config.recordings) is not None,
             "earlier": [attempt_summary(h) for h in earlier[-5:]],
-            "machine": pct(result.machine_coverage) if result and result.machine_coverage is not None else ""}
+            "machine": pct(result.machine_coverage) if result and result.machine_coverage is not None else "",
+            "history": history}
 
 
 async def report(request: Request) -> Response:
@@ -211,18 +212,18 @@ async def report(request: Request) -> Response:
     ctx = _ctx(request)
     sel = Selection(request)
     data = await run_in_threadpool(_report, ctx, request.path_params["attempt_id"])
-    retry, after = await run_in_threadpool(_retry_next, ctx, sel, data["a"])
+    retry, after = await run_in_threadpool(_retry_next, ctx, sel, data["a"], data.pop("history"))
     return ctx.render(request, "report.html", retry_url=retry, next_url=after, **data)
 
 
-def _retry_next(ctx: Context, sel: Selection, a: AttemptRecord) -> tuple[str, str]:
+def _retry_next(ctx: Context, sel: Selection, a: AttemptRecord, history: list[AttemptRecord]) -> tuple[str, str]:
     """Retry: this attempt's question again, in its place in the selection the report was reached from (else
     alone). Next: the question after it in that selection, if there is one."""
     alone = f"/practice?{urlencode({'q': a.question_id})}"
     if sel.question or sel.started is None:
         return alone, ""
     try:
-        qs = sel.questions(ctx, _history())
+        qs = sel.questions(ctx, history)
     except Exception:  # noqa: BLE001 - a bank or tag gone since: the attempt's own question still works
         return alone, ""
     if not (sel.index < len(qs) and qs[sel.index].id == a.question_id):
