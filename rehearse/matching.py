@@ -27,7 +27,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -300,14 +300,16 @@ class Matcher:
         return found[0] if found else None
 
     def find_near(self, phrases: Sequence[str], anchors: Sequence[tuple[int, int]],
-                  window: int = NEAR_WINDOW, strict: bool = False) -> Match | None:
-        """The best match of any phrase within ``window`` words of one of the ``anchors`` (text spans)."""
+                  window: int = NEAR_WINDOW, strict: bool = False,
+                  keep: Callable[[Match], bool] | None = None) -> Match | None:
+        """The best match of any phrase within ``window`` words of one of the ``anchors`` (text spans)
+        (and, with ``keep``, one it accepts)."""
         best: Match | None = None
         spans = sorted(set(anchors))
         starts = [a for a, _ in spans]
         for ph in phrases:
             for m in self.find_all(ph, strict):
-                if not self._near_any(m, spans, starts, window):
+                if not self._near_any(m, spans, starts, window) or (keep is not None and not keep(m)):
                     continue
                 if best is None or (m.similarity, -m.start) > (best.similarity, -best.start):
                     best = m

@@ -149,10 +149,25 @@ def review_point(point: Point, result: PointResult, matcher: Matcher,
     return replace(new, by=result.by) if result.covered else new
 
 
+# A misconception said of other or earlier methods is a contrast, not the speaker's claim: "以前那些编辑方法改颜色、
+# 换个物体还行，但是……" (the clause before the phrase names the others).
+_OTHERS = re.compile(r"(以前|之前|传统|其他|其它|别的|已有|现有|原来|过去|一般)的?[^，。,.；;！？!?]{0,4}(方法|工作|模型|做法|编辑方法)|"
+                     r"\b(previous|earlier|older|other|traditional|existing)\s+(methods?|approach(es)?|work|models?)\b",
+                     re.IGNORECASE)
+_CLAUSE = re.compile(r"[，。,.；;！？!?：:]|\bbut\b|但是|不过", re.IGNORECASE)
+
+
+def claimed(matcher: Matcher, m: Match) -> bool:
+    """False when the clause holding ``m`` attributes it to other or earlier methods."""
+    head = _CLAUSE.split(matcher.text[max(0, m.start - 40):m.start])[-1]
+    return not _OTHERS.search(head)
+
+
 def contradicted(point: Point, result: PointResult, matcher: Matcher,
                  times: list[tuple[float, float]] | None) -> PointResult:
     """A covered point whose evidence sits near one of its ``unless`` phrases (a common wrong
-    version of it, not negated) becomes "unsure — check": shown with both spans, not counted.
+    version of it, not negated, and not said of other or earlier methods) becomes "unsure — check":
+    shown with both spans, not counted.
 
     For an ``all`` point the contradiction takes back only the groups whose evidence it sits near
     ("DDPM 是马尔可夫链 … DDIM 也要走完一千步" keeps 马尔可夫 and loses the slow-sampling half):
@@ -165,7 +180,8 @@ def contradicted(point: Point, result: PointResult, matcher: Matcher,
         kept: list[Evidence | None] = []
         hit: Match | None = None
         for e in result.groups:
-            m = matcher.find_near(point.unless, [(e.char_start, e.char_end)], strict=True) if e is not None else None
+            m = matcher.find_near(point.unless, [(e.char_start, e.char_end)], strict=True,
+                                  keep=lambda u: claimed(matcher, u)) if e is not None else None
             hit = hit or m
             kept.append(None if m is not None else e)
         if hit is None:
@@ -177,7 +193,7 @@ def contradicted(point: Point, result: PointResult, matcher: Matcher,
             return left
         return replace(result, credit=0.0, by="", unsure=evidence_from(hit, times))
     spans = [(e.char_start, e.char_end) for e in (result.groups or (result.evidence,)) if e is not None]
-    m = matcher.find_near(point.unless, spans, strict=True)
+    m = matcher.find_near(point.unless, spans, strict=True, keep=lambda u: claimed(matcher, u))
     if m is None:
         return result
     return replace(result, credit=0.0, by="", unsure=evidence_from(m, times))

@@ -137,6 +137,16 @@ def test_the_guidance_scale_trade_off_said_backwards_is_unsure_and_said_right_co
     assert point(assess_text(cfg, "guidance scale 越大保真度越高，越小多样性越高。"), "guidance-scale").covered
 
 
+def test_a_misconception_said_of_earlier_methods_is_a_contrast_not_a_claim():
+    q = load_library().get("masactrl")
+    said = point(assess_text(q, "以前那些编辑方法改颜色、换个物体还行，但 MasaCtrl 能改动作，人还是那个人。"), "non-rigid")
+    assert said.covered and said.unsure is None
+    own = point(assess_text(q, "MasaCtrl 主要是改颜色，也能改动作。"), "non-rigid")
+    assert not own.covered and own.status == "unsure"
+    english = point(assess_text(q, "Previous methods do style transfer well. MasaCtrl can change the pose."), "non-rigid")
+    assert english.covered
+
+
 def test_rewordings_match_english_exactly():
     """A one-letter edit that a mangled term may need is not allowed for a rewording (alone ≠ clone)."""
     lib = load_library()
