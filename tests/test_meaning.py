@@ -147,6 +147,15 @@ def test_a_misconception_said_of_earlier_methods_is_a_contrast_not_a_claim():
     assert english.covered
 
 
+def test_same_class_positives_are_the_supervised_misconception():
+    cl = load_library().get("contrastive-learning")
+    wrong = point(assess_text(cl, "对比学习要靠标签，同一个类别的两张图就组成一对正样本。"), "positive-pairs")
+    assert not wrong.covered and wrong.status == "unsure"
+    right = point(assess_text(cl, "不是同一个类别就算，而是同一张图做两次数据增强，得到的两个版本是一对正样本。"),
+                  "positive-pairs")
+    assert right.covered
+
+
 def test_rewordings_match_english_exactly():
     """A one-letter edit that a mangled term may need is not allowed for a rewording (alone ≠ clone)."""
     lib = load_library()
