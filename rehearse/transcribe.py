@@ -22,7 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from rehearse.audio import SAMPLE_RATE, is_silent
-from rehearse.normalize import atomize, is_han, normalize, to_simplified
+from rehearse.normalize import atomize, is_han, normalize, stray_digits_to_commas, to_simplified
 from rehearse.transcript import (
     Engine,
     Segment,
@@ -120,10 +120,39 @@ def clean(raw: Transcript, options: TranscribeOptions) -> Transcript:
                 continue
         kept.append(cut)
     if options.language == "zh":
-        kept = [replace(s, text=to_simplified(s.text),
-                        words=tuple(replace(w, text=to_simplified(w.text)) for w in s.words)) for s in kept]
+        kept = [tidy_mandarin(replace(s, text=to_simplified(s.text),
+                                      words=tuple(replace(w, text=to_simplified(w.text)) for w in s.words)))
+                for s in kept]
     return replace(raw, text=join_texts([s.text for s in kept], options.language),
                    segments=tuple(kept), dropped=tuple(dropped))
+
+
+def tidy_mandarin(segment: Segment) -> Segment:
+    """The segment with the lone full-width digits Whisper writes for clause breaks made commas
+    (:func:`rehearse.normalize.stray_digits_to_commas`), in its text and in its words (a word is judged with
+    the words around it)."""
+    text = stray_digits_to_commas(segment.text)
+    if text == segment.text:
+        return segment
+    words = list(segment.words)
+    for i, w in enumerate(words):
+        if len(w.text.strip()) == 1 and "\uff10" <= w.text.strip() <= "\uff19":
+            before = words[i - 1].text.strip()[-1:] if i else ""
+            after = words[i + 1].text.strip() if i + 1 < len(words) else ""
+            if before and stray_digits_to_commas(before + w.text.strip() + after) != before + w.text.strip() + after:
+                words[i] = replace(w, text=w.text.replace(w.text.strip(), "，"))
+    return replace(segment, text=text, words=tuple(words))
+
+
+def tidy(transcript: Transcript) -> Transcript:
+    """:func:`tidy_mandarin` on every segment of a Mandarin transcript (for transcripts kept from before it
+    existed); anything else is returned as it is."""
+    if transcript.language != "zh":
+        return transcript
+    segs = tuple(tidy_mandarin(s) for s in transcript.segments)
+    if segs == transcript.segments:
+        return transcript
+    return replace(transcript, segments=segs, text=join_texts([s.text for s in segs], "zh"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from rehearse.assess import assess_audio
 from rehearse.audio import load_audio
 from rehearse.metrics import cer
 from rehearse.rubric import load_library
-from rehearse.transcribe import clean, recognise
+from rehearse.transcribe import clean, recognise, tidy
 from rehearse.transcript import Segment, TranscribeOptions, Transcript, Word
 
 from .conftest import SHARED, shared_clip
@@ -125,6 +125,21 @@ def test_known_hallucinations_are_dropped():
     t = clean(raw, opts)
     assert t.text == "我们用对比学习体渲染"
     assert len(t.dropped) == 5
+
+
+def test_a_stray_full_width_digit_at_a_mandarin_clause_break_becomes_a_comma():
+    """Whisper base writes ４ or ０ for some clause breaks ("学习本身４就是"); numbers stay numbers."""
+    opts = TranscribeOptions(language="zh")
+    words = (Word(0, 1, "学习"), Word(1, 2, "本身"), Word(2, 2.2, "４", 0.9), Word(2.2, 3, "就是"),
+             Word(3, 4, "有"), Word(4, 4.5, "５"), Word(4.5, 5, "个"), Word(5, 5.5, "模块"))
+    raw = Transcript(text="", segments=(Segment(0, 5.5, "学习本身４就是有５个模块", words=words),),
+                     language="zh", duration=5.5)
+    t = clean(raw, opts)
+    assert t.text == "学习本身，就是有５个模块"
+    assert [w.text for w in t.segments[0].words] == ["学习", "本身", "，", "就是", "有", "５", "个", "模块"]
+    assert tidy(t) == t  # idempotent: a transcript kept from before is tidied the same way
+    en = Transcript(text="step ４ of 10", segments=(Segment(0, 1, "step ４ of 10"),), language="en", duration=1)
+    assert tidy(en) is en
 
 
 def test_shipped_example_answer_finds_the_points_it_says(base_engine):
