@@ -156,6 +156,15 @@ def test_same_class_positives_are_the_supervised_misconception():
     assert right.covered
 
 
+def test_moco_with_its_encoders_swapped_is_unsure():
+    moco = load_library().get("moco")
+    swapped = point(assess_text(moco, "query 编码器用 key 编码器参数的滑动平均来更新，key 编码器正常反向传播。"),
+                    "momentum-encoder")
+    assert not swapped.covered and swapped.status == "unsure"
+    right = point(assess_text(moco, "key 编码器用 query 编码器参数的滑动平均来更新，不做反向传播。"), "momentum-encoder")
+    assert right.covered
+
+
 def test_rewordings_match_english_exactly():
     """A one-letter edit that a mangled term may need is not allowed for a rewording (alone ≠ clone)."""
     lib = load_library()
