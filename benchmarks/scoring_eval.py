@@ -56,7 +56,7 @@ VOICES = ("jm_kumo", "jf_alpha")
 #: the natural set's parts: the two halves of the split by writer, and dev-c, confused answers written
 #: after the split by the person tuning the rubrics (a dev set for precision: tuned on, never the figure)
 HALVES = {"dev": "answers-a.yaml", "dev-c": "answers-c.yaml", "dev-d": "answers-d.yaml", "dev-e": "answers-e.yaml",
-          "dev-f": "answers-f.yaml", "dev-g": "answers-g.yaml",
+          "dev-f": "answers-f.yaml", "dev-g": "answers-g.yaml", "dev-h": "answers-h.yaml",
           "test": "answers-b.yaml"}
 
 
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", choices=["natural", "legacy", "all"], default="all")
     ap.add_argument("--half", choices=[*HALVES, "all"], default="all",
-                    help="natural set: which part (dev = writer A, dev-c = confused answers, dev-d … dev-g = writers D … G, "
+                    help="natural set: which part (dev = writer A, dev-c = confused answers, dev-d … dev-h = writers D … H, "
                          "scored untuned first; test = writer B)")
     ap.add_argument("--audio", action="store_true", help="also score the synthesised audio through Whisper")
     ap.add_argument("--voices", default=",".join(VOICES), help="natural set: comma-separated voices")
