@@ -388,6 +388,11 @@ def _is_negative(phrase: str) -> bool:
     return any(c in phrase for c in _NEGATION_CHARS) or bool(_EN_NEGATION_WORD.search(phrase))
 
 
+def clause_head(text: str, at: int, reach: int = 60) -> str:
+    """What ``text`` says before ``at`` in the same clause (at most ``reach`` characters back)."""
+    return _SENTENCE_PART.split(text[max(0, at - reach):at])[-1]
+
+
 def is_denied(text: str, start: int, end: int) -> bool:
     """True when what is said around ``text[start:end]`` takes it back rather than claims it.
 
@@ -407,7 +412,7 @@ def is_denied(text: str, start: int, end: int) -> bool:
         return True
     if _ZH_DISOWNED_AFTER.match(text[end:end + 60]):
         return True
-    head = _SENTENCE_PART.split(text[max(0, start - 60):start])[-1]
+    head = clause_head(text, start)
     tail = _SENTENCE_PART.split(text[end:end + 60])[0]
     head = head[_word_offset(head, -_UNKNOWN_BEFORE):]  # a transcript may have no punctuation: stay close
     tail = tail[:_word_offset(tail, _UNKNOWN_AFTER)]

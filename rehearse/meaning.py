@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rehearse.matching import WINDOW, Match, Matcher
+from rehearse.matching import WINDOW, Match, Matcher, clause_head
 from rehearse.normalize import split_gap
 from rehearse.rubric import Point, Question
 from rehearse.scoring import (
@@ -154,13 +154,11 @@ def review_point(point: Point, result: PointResult, matcher: Matcher,
 _OTHERS = re.compile(r"(以前|之前|传统|其他|其它|别的|已有|现有|原来|过去|一般)的?[^，。,.；;！？!?]{0,4}(方法|工作|模型|做法|编辑方法)|"
                      r"\b(previous|earlier|older|other|traditional|existing)\s+(methods?|approach(es)?|work|models?)\b",
                      re.IGNORECASE)
-_CLAUSE = re.compile(r"[，。,.；;！？!?：:]|\bbut\b|但是|不过", re.IGNORECASE)
 
 
 def claimed(matcher: Matcher, m: Match) -> bool:
     """False when the clause holding ``m`` attributes it to other or earlier methods."""
-    head = _CLAUSE.split(matcher.text[max(0, m.start - 40):m.start])[-1]
-    return not _OTHERS.search(head)
+    return not _OTHERS.search(clause_head(matcher.text, m.start, reach=40))
 
 
 def contradicted(point: Point, result: PointResult, matcher: Matcher,

@@ -136,11 +136,12 @@ def tidy_mandarin(segment: Segment) -> Segment:
         return segment
     words = list(segment.words)
     for i, w in enumerate(words):
-        if len(w.text.strip()) == 1 and "\uff10" <= w.text.strip() <= "\uff19":
-            before = words[i - 1].text.strip()[-1:] if i else ""
-            after = words[i + 1].text.strip() if i + 1 < len(words) else ""
-            if before and stray_digits_to_commas(before + w.text.strip() + after) != before + w.text.strip() + after:
-                words[i] = replace(w, text=w.text.replace(w.text.strip(), "，"))
+        digit = w.text.strip()
+        if not i or len(digit) != 1 or not "\uff10" <= digit <= "\uff19":
+            continue
+        here = words[i - 1].text.strip()[-1:] + digit + (words[i + 1].text.strip() if i + 1 < len(words) else "")
+        if stray_digits_to_commas(here) != here:
+            words[i] = replace(w, text=w.text.replace(digit, "，"))
     return replace(segment, text=text, words=tuple(words))
 
 
