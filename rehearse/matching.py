@@ -80,6 +80,15 @@ WINDOW = 24
 #: ...and a ``near`` group and its point's other groups (about a sentence)
 NEAR_WINDOW = 40
 
+# Names of other models and methods, as the matcher spells them (letters and digits, lower case): an edit never
+# turns one into the phrase. "LLaMA" is another model, not a misheard "LLaVA"; "GPT-4" is not "GPT-4V".
+OTHER_NAMES = frozenset({
+    "llama", "llava", "gpt3", "gpt4", "gpt4v", "gpt4o", "clip", "blip", "blip2", "bert", "beit", "beit3", "albef",
+    "ddpm", "ddim", "moco", "mocov2", "mocov3", "simclr", "byol", "simsiam", "dino", "dinov2", "sdxl", "imagen",
+    "dalle", "dalle2", "dalle3", "sora", "vqvae", "vqgan", "stylegan", "stylegan2", "nerf", "pixelnerf", "mistral",
+    "gemini", "flamingo", "siglip", "qwenvl", "cogvlm", "internvl", "minigpt4", "kosmos", "pali", "palm",
+})
+
 # A match found only by sound reports a slightly lower similarity than the
 # same match by characters, so reports show it was a homophone.
 SOUND_DISCOUNT = 0.9
@@ -271,6 +280,8 @@ class Matcher:
                         continue  # an edit let in a negation (不见及 is 部件级 by sound, with no edit)
                     if han_exact is not None and _han_sounds(t.sounds[s:e]) != han_exact:
                         continue
+                    if d and t.chars[s:e] in OTHER_NAMES:
+                        continue  # another model's name, said as such
                     best_here = (d, s, e, by)
             if best_here is not None:
                 candidates.append(best_here)

@@ -53,6 +53,21 @@ def test_short_phrases_do_not_match_by_accident(phrase, transcript):
     assert Matcher(transcript).find(phrase) is None
 
 
+@pytest.mark.parametrize(("phrase", "transcript"), [
+    ("LLaVA", "开源里 LLaMA 2 和 Mistral 比较强"),   # one edit away, but another model
+    ("GPT-4V", "GPT-4 的推理能力"),
+    ("BLIP-2", "BLIP 用的是 captioner"),
+])
+def test_an_edit_never_turns_another_models_name_into_the_phrase(phrase, transcript):
+    assert Matcher(transcript).find(phrase) is None
+
+
+def test_a_misspelt_name_that_is_no_other_model_still_matches():
+    assert Matcher("我们用 LLaVa-1.5 做的").find("LLaVA") is not None
+    assert Matcher("我们用 Llava 做的").find("LLaVA") is not None
+    assert Matcher("还有 Flamengo 这种").find("Flamingo") is not None
+
+
 def test_allowed_edits_scale_with_length():
     assert allowed_edits(2, 0) == 0
     assert allowed_edits(4, 0) == 0
