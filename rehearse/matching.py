@@ -57,7 +57,7 @@ _ZH_WITH_BEFORE = re.compile(r"[跟和与同][^，。,.；;！？!?]{0,3}$")
 # The term placed elsewhere, then disowned in the next clause: "InfoNCE 那个是 NLP 里用的，跟对比学习关系不大"
 # (not "队列是先进先出的，跟 batch size 没关系": that clause says what the queue does).
 _ZH_DISOWNED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,10}?(?:是|用在|用于)[^，。,.；;！？!?]{0,14}(?:用的|里的|中的|上的)"
-                                r"\s*[，,]\s*(?:它|这个|那个)?\s*"
+                                r"\s*[，,。.]\s*(?:它|这个|那个)?\s*"
                                 r"[跟和与][^，。,.；;！？!?]{0,14}?(?:关系不大|没什么关系|没有什么关系|没有关系|没关系|无关|不相关)")
 _EN_DENIED_AFTER = re.compile(r"^[\w\s'-]{0,12}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't)\s+(?:really\s+)?"
                               r"(?:needed|necessary|required|used|important|involved)\b|^\s*(?:has|have|had)\s+nothing\s+to\s+do",
@@ -425,6 +425,9 @@ def is_denied(text: str, start: int, end: int) -> bool:
         return True
     head = clause_head(text, start)
     tail = _SENTENCE_PART.split(text[end:end + 60])[0]
+    if not tail.strip() and len(_WORD.findall(head)) <= _TOPIC_HEAD and _TOPIC_BREAK.match(text, end):
+        # the term said as a topic, its comment in the next clause: "guidance scale，我不太清楚是干嘛的"
+        tail = _SENTENCE_PART.split(text[_TOPIC_BREAK.match(text, end).end():end + 60])[0]  # type: ignore[union-attr]
     head = head[_word_offset(head, -_UNKNOWN_BEFORE):]  # a transcript may have no punctuation: stay close
     tail = tail[:_word_offset(tail, _UNKNOWN_AFTER)]
     clause = head + text[start:end] + tail
@@ -433,6 +436,9 @@ def is_denied(text: str, start: int, end: int) -> bool:
 
 #: words before / after a term in which "I don't know" takes it back
 _UNKNOWN_BEFORE, _UNKNOWN_AFTER = 8, 6
+#: a term alone before a comma, with at most this many words before it in its clause, is a topic ("至于 X，…")
+_TOPIC_HEAD = 3
+_TOPIC_BREAK = re.compile(r"\s*[，,]\s*")
 _WORD = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9']+")
 
 
