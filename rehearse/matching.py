@@ -425,9 +425,9 @@ def is_denied(text: str, start: int, end: int) -> bool:
         return True
     head = clause_head(text, start)
     tail = _SENTENCE_PART.split(text[end:end + 60])[0]
-    if not tail.strip() and len(_WORD.findall(head)) <= _TOPIC_HEAD and _TOPIC_BREAK.match(text, end):
-        # the term said as a topic, its comment in the next clause: "guidance scale，我不太清楚是干嘛的"
-        tail = _SENTENCE_PART.split(text[_TOPIC_BREAK.match(text, end).end():end + 60])[0]  # type: ignore[union-attr]
+    topic = _TOPIC_BREAK.match(text, end) if not tail.strip() and len(_WORD.findall(head)) <= _TOPIC_HEAD else None
+    if topic is not None:  # the term said as a topic, its comment in the next clause: "guidance scale，我不太清楚是干嘛的"
+        tail = _SENTENCE_PART.split(text[topic.end():topic.end() + 60])[0]
     head = head[_word_offset(head, -_UNKNOWN_BEFORE):]  # a transcript may have no punctuation: stay close
     tail = tail[:_word_offset(tail, _UNKNOWN_AFTER)]
     clause = head + text[start:end] + tail
