@@ -201,10 +201,10 @@ def transcribe_cached(path: Path, question: Question, engine, beam_size: int, ho
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     key = hashlib.sha256(json.dumps([digest, engine.name, engine.model_name, options_key(opts)]).encode()).hexdigest()[:20]
     cached = CACHE / f"{path.stem}-{key}.json"
-    if cached.is_file():  # kept by an earlier version: given today's tidying of the text (idempotent)
-        from rehearse.transcribe import tidy
+    if cached.is_file():  # kept by an earlier version: given today's guards and tidying (both idempotent)
+        from rehearse.transcribe import clean
 
-        return tidy(Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8"))))
+        return clean(Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8"))), opts)
     rec = recognise(load_audio(path), engine, opts)
     CACHE.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(rec.transcript.to_dict(), ensure_ascii=False), encoding="utf-8")

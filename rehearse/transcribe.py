@@ -50,7 +50,8 @@ def is_hallucination(segment: Segment, prompt: str = "", hotwords: str | None = 
     """True for a segment that is not speech (see module docstring).
 
     With ``hotwords`` (the comma-separated terms decoding was biased toward), a
-    segment holding three of them in a row is Whisper reading its hint back.
+    segment holding three of them in a row, or nothing but hotwords said more than
+    once ("text prompt, text prompt, text prompt,"), is Whisper reading its hint back.
     """
     if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < LOGPROB_FLOOR:
         return True
@@ -69,7 +70,18 @@ def is_hallucination(segment: Segment, prompt: str = "", hotwords: str | None = 
         terms = [normalize(t) for t in hotwords.split(",") if normalize(t)]
         if any(normalize("".join(terms[i:i + 3])) in norm for i in range(len(terms) - 2)):
             return True
+        if only_hotwords(norm, terms) >= 2:
+            return True
     return bool(prompt) and len(norm) >= 6 and fuzz.partial_ratio(norm, normalize(prompt)) >= 90
+
+
+def only_hotwords(norm: str, terms: list[str]) -> int:
+    """How many hotwords ``norm`` (normalised text) is made of, when it is nothing but hotwords; else 0."""
+    count = 0
+    for term in sorted(set(terms), key=len, reverse=True):
+        count += norm.count(term)
+        norm = norm.replace(term, "")
+    return 0 if norm else count
 
 
 ECHO_RUN = 6  # normalised characters of the prompt that, found in a segment, mark an echo

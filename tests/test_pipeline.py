@@ -175,3 +175,21 @@ def test_prompt_examples_said_for_real_are_kept():
     seg = Segment(0, 4, "我们用InfoNCE loss做对比学习，然后用DDPM采样", avg_logprob=-0.3)
     t = clean(Transcript(text=seg.text, segments=(seg,), language="zh", duration=4.0), opts)
     assert t.text == seg.text and not t.dropped
+
+
+def test_a_segment_of_nothing_but_a_hotword_said_again_and_again_is_the_hint_read_back():
+    """The biased decoder ends some answers with "text prompt, text prompt, …" (a 0.14 s segment, seen on the
+    eval set); a term said once, or hotwords inside a sentence, are speech."""
+    opts = TranscribeOptions(language="zh", hotwords="P2M2-Net, text prompt, 点云补全, InfoNCE")
+    segs = (
+        Segment(0, 27.6, "所以我们每次不是只取一对，而是同时取多对正样本", avg_logprob=-0.2, no_speech_prob=0.01),
+        Segment(27.6, 32.1, "P2M2-Net", avg_logprob=-0.3, no_speech_prob=0.05),
+        Segment(32.1, 34.0, "用 text prompt 控制 text prompt 的风格", avg_logprob=-0.3, no_speech_prob=0.05),
+        Segment(34.1, 34.3, "text prompt, text prompt, text prompt, text prompt,", avg_logprob=-0.38,
+                no_speech_prob=0.88),
+    )
+    t = clean(Transcript(text="", segments=segs, language="zh", duration=35.0), opts)
+    assert [s.text for s in t.dropped] == ["text prompt, text prompt, text prompt, text prompt,"]
+    assert [s.text for s in t.segments] == [s.text for s in segs[:3]]
+    no_bias = clean(Transcript(text="", segments=segs, language="zh", duration=35.0), TranscribeOptions(language="zh"))
+    assert len(no_bias.segments) == 4  # without hotwords nothing says it is an echo
