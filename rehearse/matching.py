@@ -64,7 +64,7 @@ _EN_DENIED_AFTER = re.compile(r"^[\w\s'-]{0,12}?\b(?:(?:is|are|was|were)\s+not|i
                               re.IGNORECASE)
 # A clause in which the speaker says they do not know (the term is named, not explained): "guidance scale
 # 我不太清楚是干嘛的", "I don't know much about how it relates to Sora". "why" clauses still claim what follows.
-_UNKNOWN = re.compile(r"不太清楚|不清楚|不知道|不太了解|不了解|不记得|记不清|记不太清|没印象|不太懂|"
+_UNKNOWN = re.compile(r"不太清楚|不清楚|不是特别清楚|不是很清楚|没那么清楚|不知道|不太了解|不了解|不记得|不太记得|记不清|记不太清|没印象|不太懂|"
                       r"\b(?:don't|do not|didn't) (?:really )?(?:know|remember|recall)\b|\bcan't remember\b|\bno idea\b|"
                       r"\bnot (?:really )?(?:sure|familiar)\b", re.IGNORECASE)
 _UNKNOWN_EXCEPT = re.compile(r"为什么|\bwhy\b", re.IGNORECASE)
@@ -425,11 +425,13 @@ def is_denied(text: str, start: int, end: int) -> bool:
         return True
     head = clause_head(text, start)
     tail = _SENTENCE_PART.split(text[end:end + 60])[0]
-    topic = _TOPIC_BREAK.match(text, end) if not tail.strip() and len(_WORD.findall(head)) <= _TOPIC_HEAD else None
-    if topic is not None:  # the term said as a topic, its comment in the next clause: "guidance scale，我不太清楚是干嘛的"
-        tail = _SENTENCE_PART.split(text[topic.end():topic.end() + 60])[0]
+    topic = _TOPIC_BREAK.match(text, end + len(tail)) \
+        if _TOPIC_TAIL.match(tail) and len(_WORD.findall(head)) <= _TOPIC_HEAD else None
     head = head[_word_offset(head, -_UNKNOWN_BEFORE):]  # a transcript may have no punctuation: stay close
     tail = tail[:_word_offset(tail, _UNKNOWN_AFTER)]
+    if topic is not None:  # the term said as a topic, its comment in the next clause: "guidance scale，我不太清楚是干嘛的"
+        comment = _SENTENCE_PART.split(text[topic.end():topic.end() + 60])[0]
+        tail = comment[:_word_offset(comment, _UNKNOWN_AFTER + 4)]
     clause = head + text[start:end] + tail
     return bool(_UNKNOWN.search(clause)) and not _UNKNOWN_EXCEPT.search(clause)
 
@@ -439,6 +441,7 @@ _UNKNOWN_BEFORE, _UNKNOWN_AFTER = 8, 6
 #: a term alone before a comma, with at most this many words before it in its clause, is a topic ("至于 X，…")
 _TOPIC_HEAD = 3
 _TOPIC_BREAK = re.compile(r"\s*[，,]\s*")
+_TOPIC_TAIL = re.compile(r"^\s*(?:那些|这些|之类的?|什么的|啥的|等等)?\s*$")  # "什么变分下界那些，我不是特别清楚"
 _WORD = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9']+")
 
 

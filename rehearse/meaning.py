@@ -156,9 +156,24 @@ _OTHERS = re.compile(r"(以前|之前|传统|其他|其它|别的|已有|现有|
                      re.IGNORECASE)
 
 
+# ...or a named one: "像 Prompt-to-Prompt 那种方法，改颜色、换物体可以，但是……"
+_LIKE_OTHERS = re.compile(r"像[^，。,.；;！？!?]{1,24}?(那种|这种|那样的|这样的|那类|这类|之类的)的?(方法|工作|模型|做法)?\s*[，,]?\s*$")
+# A wrong version named as the problem the method solves: "它的出发点是像素空间上做扩散太贵了".
+_TOO_COSTLY = re.compile(r"^[^，。,.；;！？!?]{0,8}?(太贵|太慢|太耗|代价太|成本太|开销太|计算量太|算不起|\s*(?:is|are|was|were)?\s*too\s+(?:expensive|slow|costly))",
+                         re.IGNORECASE)
+
+
 def claimed(matcher: Matcher, m: Match) -> bool:
-    """False when the clause holding ``m`` attributes it to other or earlier methods."""
-    return not _OTHERS.search(clause_head(matcher.text, m.start, reach=40))
+    """False when the clause holding ``m`` attributes it to other or earlier methods (named in it, or in the
+    clause just before when it opens this one), or names it as a cost the method avoids."""
+    text = matcher.text
+    head = clause_head(text, m.start, reach=40)
+    if _OTHERS.search(head) or _TOO_COSTLY.match(text[m.end:m.end + 30]):
+        return False
+    if not head.strip():  # the clause opens with it: the one before may name whose it is
+        before = text[max(0, m.start - 40):m.start].rstrip(" ，,")
+        return not (_OTHERS.search(clause_head(before, len(before))) or _LIKE_OTHERS.search(text[max(0, m.start - 40):m.start]))
+    return not _LIKE_OTHERS.search(text[max(0, m.start - 40):m.start])
 
 
 def contradicted(point: Point, result: PointResult, matcher: Matcher,

@@ -131,6 +131,7 @@ def test_a_negation_between_the_parts_of_a_gap_phrase():
     ("guidance scale 我不太清楚是干嘛的。", "guidance scale"),                      # "I don't know" about it
     ("guidance scale，我不太清楚是干嘛的", "guidance scale"),      # the term as a topic, the comment after a comma
     ("至于 guidance scale，我不知道是干嘛的", "guidance scale"),
+    ("具体的公式推导，什么变分下界那些，我记得不是特别清楚了。", "变分下界"),
     ("InfoNCE那个是NLP里用的。跟视觉的对比学习关系不大", "InfoNCE"),   # Whisper's full stop between the two
     ("I'm not sure how it behaves with small datasets.", "small datasets"),
     ("I don't know much about how it relates to Sora.", "Sora"),
@@ -148,6 +149,7 @@ def test_a_term_taken_back_by_what_follows_or_an_i_dont_know_does_not_count(text
     ("用的是 InfoNCE，跟交叉熵很像，跟 batch 大小没关系", "InfoNCE"),  # not the clause right after 是 …
     ("我不知道为什么它要用队列", "队列"),                              # "I don't know why X" claims X
     ("guidance scale，就是控制条件的强度，具体取多少我不太清楚", "guidance scale"),  # the comment claims it
+    ("用变分下界那些，推出来的 loss 很简单", "变分下界"),
     ("我们训练的时候用的 guidance scale，我不太清楚别人怎么设", "guidance scale"),   # not a topic: said in a clause
     ("I'm not sure, but I think it keeps a queue of keys", "queue"),
     ("然后两次都用同样的随机种子具体有哪几种编辑方式我记不太清楚了", "随机种子"),  # unpunctuated: too far away

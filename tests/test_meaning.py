@@ -147,6 +147,21 @@ def test_a_misconception_said_of_earlier_methods_is_a_contrast_not_a_claim():
     assert english.covered
 
 
+def test_a_misconception_said_of_a_named_method_or_as_the_cost_avoided_is_not_a_claim():
+    q = load_library().get("masactrl")
+    named = point(assess_text(q, "像 Prompt-to-Prompt 那种方法，改颜色、换物体可以，但是让狗坐下来就不行。"
+                                 "MasaCtrl 解决的是非刚性的编辑。"), "non-rigid")
+    assert named.covered and named.unsure is None
+    own = point(assess_text(q, "MasaCtrl 解决的是非刚性的编辑，就是改颜色。"), "non-rigid")
+    assert own.status == "unsure"
+    sd = load_library().get("stable-diffusion")
+    cost = point(assess_text(sd, "它的出发点是像素空间上做扩散太贵了，所以先用 VAE 把图压到 latent 里，在潜空间里做扩散。"),
+                 "latent-space")
+    assert cost.covered and cost.unsure is None
+    wrong = point(assess_text(sd, "它是直接在像素空间上做扩散的，VAE 只是把图压到 latent 里存一下。"), "latent-space")
+    assert wrong.status == "unsure"
+
+
 def test_same_class_positives_are_the_supervised_misconception():
     cl = load_library().get("contrastive-learning")
     wrong = point(assess_text(cl, "对比学习要靠标签，同一个类别的两张图就组成一对正样本。"), "positive-pairs")
