@@ -89,6 +89,8 @@ OTHER_NAMES = frozenset({
     "gemini", "flamingo", "siglip", "qwenvl", "cogvlm", "internvl", "minigpt4", "kosmos", "pali", "palm",
 })
 
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
 # A match found only by sound reports a slightly lower similarity than the
 # same match by characters, so reports show it was a homophone.
 SOUND_DISCOUNT = 0.9
@@ -255,6 +257,8 @@ class Matcher:
         en_negative = bool(_EN_NEGATION_WORD.search(phrase))
         neg_words = negation_count(phrase)
         phrase_negative = bool(neg_in_phrase) or en_negative
+        # in a longer phrase a model's name is the part an edit may not touch: "DDPM的采样是确定性" is not "DDIM的采样是确定性"
+        names = [w for w in _LATIN_WORD.findall(p.chars) if w in OTHER_NAMES and w != p.chars]
         candidates: list[tuple[int, int, int, str]] = []  # (edits, start, end, by)
         for s in starts:
             best_here: tuple[int, int, int, str] | None = None
@@ -280,8 +284,8 @@ class Matcher:
                         continue  # an edit let in a negation (不见及 is 部件级 by sound, with no edit)
                     if han_exact is not None and _han_sounds(t.sounds[s:e]) != han_exact:
                         continue
-                    if d and t.chars[s:e] in OTHER_NAMES:
-                        continue  # another model's name, said as such
+                    if d and (t.chars[s:e] in OTHER_NAMES or any(nm not in t.chars[s:e] for nm in names)):
+                        continue  # another model's name, said as such; a name in the phrase is never edited
                     best_here = (d, s, e, by)
             if best_here is not None:
                 candidates.append(best_here)

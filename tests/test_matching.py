@@ -62,6 +62,11 @@ def test_an_edit_never_turns_another_models_name_into_the_phrase(phrase, transcr
     assert Matcher(transcript).find(phrase) is None
 
 
+def test_a_models_name_inside_a_longer_phrase_is_never_edited():
+    assert Matcher("DDIM 的采样是确定性的").find("DDPM的采样是确定性") is None
+    assert Matcher("DDPM 的采样是确定性的").find("DDPM的采样是确定性") is not None
+
+
 def test_a_misspelt_name_that_is_no_other_model_still_matches():
     assert Matcher("我们用 LLaVa-1.5 做的").find("LLaVA") is not None
     assert Matcher("我们用 Llava 做的").find("LLaVA") is not None
