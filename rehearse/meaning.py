@@ -167,13 +167,14 @@ def claimed(matcher: Matcher, m: Match) -> bool:
     """False when the clause holding ``m`` attributes it to other or earlier methods (named in it, or in the
     clause just before when it opens this one), or names it as a cost the method avoids."""
     text = matcher.text
+    before = text[max(0, m.start - 40):m.start]
     head = clause_head(text, m.start, reach=40)
-    if _OTHERS.search(head) or _TOO_COSTLY.match(text[m.end:m.end + 30]):
+    if _OTHERS.search(head) or _LIKE_OTHERS.search(before) or _TOO_COSTLY.match(text[m.end:m.end + 30]):
         return False
     if not head.strip():  # the clause opens with it: the one before may name whose it is
-        before = text[max(0, m.start - 40):m.start].rstrip(" ，,")
-        return not (_OTHERS.search(clause_head(before, len(before))) or _LIKE_OTHERS.search(text[max(0, m.start - 40):m.start]))
-    return not _LIKE_OTHERS.search(text[max(0, m.start - 40):m.start])
+        before = before.rstrip(" ，,")
+        return not _OTHERS.search(clause_head(before, len(before)))
+    return True
 
 
 def contradicted(point: Point, result: PointResult, matcher: Matcher,
