@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rehearse.assess import assess_text
+from rehearse.matching import Matcher
 from rehearse.normalize import normalize
 from rehearse.rubric import Question, load_bank, load_library, shipped_bank_paths
 
@@ -128,3 +129,12 @@ def test_evaluated_questions_keep_their_point_structure(questions):
     by_id = {q.id: q for q in questions}
     for qid, points in expected.items():
         assert [(p.id, p.mode, len(p.groups)) for p in by_id[qid].points] == points, qid
+
+
+def test_no_wrong_version_is_heard_inside_a_right_one(questions):
+    """An `unless` phrase found (by sound or characters) inside one of its point's own phrases would make the
+    point unsure whenever it is said right: 插值 is heard in 差值, 零点九 in 零点九九九."""
+    clashes = [(q.id, p.id, u, ph) for q in questions for p in q.points for u in p.unless
+               for g in p.groups for ph in g if u != ph and Matcher(ph).find(u, strict=True)]
+    assert sum(len(p.unless) for q in questions for p in q.points) > 100  # the check has something to check
+    assert clashes == []
