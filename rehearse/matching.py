@@ -56,7 +56,7 @@ _ZH_UNRELATED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(没什么关�
 _ZH_WITH_BEFORE = re.compile(r"[跟和与同][^，。,.；;！？!?]{0,3}$")
 # The term placed elsewhere, then disowned in the next clause: "InfoNCE 那个是 NLP 里用的，跟对比学习关系不大"
 # (not "队列是先进先出的，跟 batch size 没关系": that clause says what the queue does).
-_ZH_DISOWNED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,10}?(?:是|用在|用于)[^，。,.；;！？!?]{0,14}(?:用的|里的|中的|上的)"
+_ZH_DISOWNED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,10}?(?:是|用在|用于)[^，。,.；;！？!?]{0,14}(?:用的|里的|中的|上的|用来[^，。,.；;！？!?]{0,8}的)"
                                 r"\s*[，,。.]\s*(?:它|这个|那个)?\s*"
                                 r"[跟和与][^，。,.；;！？!?]{0,14}?(?:关系不大|没什么关系|没有什么关系|没有关系|没关系|无关|不相关)")
 _EN_DENIED_AFTER = re.compile(r"^[\w\s'-]{0,12}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't)\s+(?:really\s+)?"

@@ -138,6 +138,7 @@ def test_a_negation_between_the_parts_of_a_gap_phrase():
     ("至于 guidance scale，我不知道是干嘛的", "guidance scale"),
     ("具体的公式推导，什么变分下界那些，我记得不是特别清楚了。", "变分下界"),
     ("InfoNCE那个是NLP里用的。跟视觉的对比学习关系不大", "InfoNCE"),   # Whisper's full stop between the two
+    ("InfoNCE 那个我记得是 GAN 里面用来估计互信息的，跟对比学习关系不大。", "InfoNCE"),
     ("I'm not sure how it behaves with small datasets.", "small datasets"),
     ("I don't know much about how it relates to Sora.", "Sora"),
 ])
