@@ -49,16 +49,19 @@ class PhraseJudge:
 
 
 class OfflineJudge:
-    """Phrases first, then the meaning pass for the points still missing."""
+    """Phrases first, then the meaning pass for the points still missing, then the off-topic check
+    (:mod:`rehearse.offtopic`)."""
 
     name = "offline"
 
     def judge(self, question: Question, transcript: Transcript) -> Score:
         """Score by phrases, then by meaning."""
         from rehearse.meaning import review
+        from rehearse.offtopic import off_topic
 
         matcher = Matcher(transcript.text)
-        return review(question, score(question, transcript, matcher), matcher, timing(transcript))
+        times = timing(transcript)
+        return off_topic(question, review(question, score(question, transcript, matcher), matcher, times), matcher, times)
 
 
 def _llm() -> Judge:
