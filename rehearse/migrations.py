@@ -121,6 +121,16 @@ _M005 = (
     "ALTER TABLE attempts ADD COLUMN note TEXT NOT NULL DEFAULT ''",
 )
 
+_M006 = (
+    # why a point is "unsure — check" (the evidence that contradicted it, or the names an off-topic answer is
+    # about), for the page's report; backfilled from the assessment JSON every result holds
+    "ALTER TABLE point_results ADD COLUMN unsure TEXT",
+    """UPDATE point_results SET unsure = (
+           SELECT json(json_extract(p.value, '$.unsure')) FROM results r, json_each(r.assessment, '$.points') p
+           WHERE r.id = point_results.result_id AND json_extract(p.value, '$.id') = point_results.point_id)
+       WHERE status = 'unsure'""",
+)
+
 #: (name, function) in the order they are applied.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("m001_initial", _sql(_M001)),
@@ -128,6 +138,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("m003_corrections", _sql(_M003)),
     ("m004_filled_pauses", _sql(_M004)),
     ("m005_attempt_note", _sql(_M005)),
+    ("m006_point_unsure", _sql(_M006)),
 )
 
 

@@ -17,6 +17,13 @@ from rehearse.transcript import Transcript
 COVERED_AT = 0.5  # same threshold as rehearse.scoring.COVERED_AT
 
 
+def unsure_reason(text: str, by: str) -> str:
+    """Why a point is "unsure — check", in words, from the evidence that made it so (its text and ``by``)."""
+    if by == "off-topic":
+        return f"the answer is mostly about {text}, which this question's rubric never mentions"
+    return f"you also said “{text}”"
+
+
 @dataclass(frozen=True)
 class PointRecord:
     """The stored verdict on one key point."""
@@ -25,11 +32,21 @@ class PointRecord:
     label: str
     weight: float
     credit: float
-    status: str  # covered | partial | missed
+    status: str  # covered | partial | missed | unsure
     evidence: dict[str, Any] | None
     missing: tuple[str, ...] = ()
     #: the user's verdict from ``rehearse correct``: "said", "not_said", or None (none given)
     human: str | None = None
+    #: for an "unsure — check" point: what made it unsure (the evidence JSON, ``by`` "off-topic" for an
+    #: answer about other models)
+    unsure: dict[str, Any] | None = None
+
+    @property
+    def unsure_reason(self) -> str | None:
+        """Why the scorer marked the point "unsure — check", in words; None when it did not."""
+        if not self.unsure:
+            return None
+        return unsure_reason(str(self.unsure.get("text", "")), str(self.unsure.get("by", "")))
 
     @property
     def machine_covered(self) -> bool:

@@ -14,6 +14,7 @@ from rich.text import Text
 from rehearse.assess import Assessment
 from rehearse.fluency import Fluency
 from rehearse.rubric import Question
+from rehearse.records import unsure_reason
 from rehearse.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def render_assessment(a: Assessment, console: Console, *, show_reference: bool =
         if p.missing:
             heard.append(("  missing: " if p.evidence else "missing: ") + ", ".join(p.missing), style="dim")
         if p.unsure is not None:
-            heard.append(f"  unsure — check: you also said “{p.unsure.text}”", style="yellow")
+            heard.append(f"  unsure — check: {unsure_reason(p.unsure.text, p.unsure.by)}", style="yellow")
         weight = f" ×{p.weight:g}" if p.weight != 1 else ""
         table.add_row(Text(mark, style=colour), Text(p.label + weight), heard, at)
     console.print(table)

@@ -285,9 +285,10 @@ class Store:
              _dumps(data["fluency"]), _dumps(data))))
         c.executemany(
             """INSERT INTO point_results (result_id, position, point_id, label, weight, credit, status, evidence,
-               missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               missing, unsure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(result_id, i, p.id, p.label, p.weight, p.credit, p.status,
-              _dumps(p.evidence.to_dict()) if p.evidence else None, _dumps(list(p.missing)))
+              _dumps(p.evidence.to_dict()) if p.evidence else None, _dumps(list(p.missing)),
+              _dumps(p.unsure.to_dict()) if p.unsure else None)
              for i, p in enumerate(a.score.points)])
         c.executemany("INSERT INTO filled_pauses (result_id, start_s, end_s, source, covered_by) VALUES (?, ?, ?, ?, ?)",
                       [(result_id, *e) for e in a.fluency.filled_pause_times])
@@ -353,11 +354,12 @@ class Store:
                 for rchunk in _chunks(rids, 500):
                     pm = ",".join("?" * len(rchunk))
                     for p in self._conn.execute(
-                            f"""SELECT result_id, point_id, label, weight, credit, status, evidence, missing
+                            f"""SELECT result_id, point_id, label, weight, credit, status, evidence, missing, unsure
                                 FROM point_results WHERE result_id IN ({pm}) ORDER BY result_id, position""", rchunk):
                         points[p[0]].append(PointRecord(
                             id=p[1], label=p[2], weight=p[3], credit=p[4], status=p[5],
-                            evidence=json.loads(p[6]) if p[6] else None, missing=tuple(json.loads(p[7] or "[]"))))
+                            evidence=json.loads(p[6]) if p[6] else None, missing=tuple(json.loads(p[7] or "[]")),
+                            unsure=json.loads(p[8]) if p[8] else None))
                 human: dict[tuple[int, str], str] = {}  # the latest correction per (attempt, point)
                 for c in self._conn.execute(
                         f"""SELECT attempt_id, point_id, verdict FROM corrections WHERE attempt_id IN ({marks})

@@ -108,7 +108,7 @@ def test_database_of_previous_schema_migrates_on_open(tmp_path):
 
     with Store.open(path) as s:
         assert s.schema == ["m001_initial", "m002_point_results", "m003_corrections", "m004_filled_pauses",
-                            "m005_attempt_note"]
+                            "m005_attempt_note", "m006_point_unsure"]
         rec = s.attempt(1)
     assert rec.question_id == "moco" and rec.tags == ("papers",)
     assert rec.transcript is not None and rec.transcript.text == a.transcript.text
@@ -118,6 +118,36 @@ def test_database_of_previous_schema_migrates_on_open(tmp_path):
     queue = rec.result.points[0]
     assert queue.covered and queue.evidence is not None and queue.evidence["phrase"] == "队列"
     assert [p.id for p in rec.result.missed] == ["role"]
+
+
+def test_why_a_point_is_unsure_is_stored_and_backfilled_for_older_results(tmp_path):
+    """An answer about other models (BYOL, SwAV) keeps its one claim only as "unsure — check"; the reason is
+    stored beside the point, and m006 fills it in for results stored before it from their assessment JSON."""
+    a = assess_text(Q, "我更熟 BYOL 和 SwAV。BYOL 里也有一个动量编码器，不需要负样本。")
+    momentum = next(p for p in a.score.points if p.id == "momentum")
+    assert momentum.status == "unsure" and momentum.unsure is not None and momentum.unsure.by == "off-topic"
+    with Store.open(tmp_path / "new.db") as s:
+        rec = s.attempt(s.save_attempt(a, question=Q))
+    stored = next(p for p in rec.result.points if p.id == "momentum")
+    assert stored.status == "unsure" and not stored.covered
+    assert stored.unsure_reason == "the answer is mostly about BYOL, SwAV, which this question's rubric never mentions"
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(M001_SQL)
+    data = a.to_json()
+    old.execute("INSERT INTO attempts (id, created_at, question_id, bank, language, tags, status, transcript) "
+                "VALUES (1, '2025-01-02T10:00:00.000000+00:00', 'moco', 'test', 'zh', '[]', 'scored', ?)",
+                (json.dumps(a.transcript.to_dict(), ensure_ascii=False),))
+    old.execute("INSERT INTO results (attempt_id, created_at, rubric_hash, coverage, fluency, assessment) "
+                "VALUES (1, '2025-01-02T10:00:00.000000+00:00', ?, ?, ?, ?)",
+                (Q.rubric_hash, data["coverage"], json.dumps(data["fluency"]), json.dumps(data, ensure_ascii=False)))
+    old.commit()
+    old.close()
+    with Store.open(path) as s:
+        points = {p.id: p for p in s.attempt(1).result.points}
+    assert points["momentum"].unsure_reason == stored.unsure_reason
+    assert points["queue"].unsure is None and points["queue"].unsure_reason is None
 
 
 def test_database_from_a_newer_version_is_refused(tmp_path):

@@ -330,6 +330,21 @@ def test_highlights_say_how_each_point_matched_by_sound_and_by_meaning(client, f
     assert root.get("coverage").text() == "50%"
 
 
+def test_an_answer_about_other_models_shows_its_claim_as_unsure_with_the_reason(client, fake):
+    """BYOL and SwAV are not MoCo: the one point this answer touches is shown "unsure — check", with why, and is
+    neither counted nor listed as missed."""
+    aid = answer(client, fake, "moco", "我更熟 BYOL 和 SwAV。BYOL 里也有一个动量编码器，target 网络用滑动平均更新，不需要负样本。")
+    root = page(client, f"/attempts/{aid}")
+    row = next(tr for tr in root.get("points").all("tr") if tr.attrs.get("data-point") == "momentum-encoder")
+    assert row.attrs["class"] == "unsure"
+    assert row.all("td")[0].text() == "?"
+    reason = "the answer is mostly about BYOL, SwAV, which this question's rubric never mentions"
+    assert f"unsure — check: {reason}" in row.all("td")[1].text()
+    assert root.get("unsure").text() == f"{LIB.get('moco').points[1].label} — {reason}"
+    assert LIB.get("moco").points[1].label not in root.get("missed").text()
+    assert root.get("coverage").text() == "0%"
+
+
 # --------------------------------------------------------------------------- 6. the over-time stream's message
 
 
