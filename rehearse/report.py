@@ -13,8 +13,8 @@ from rich.text import Text
 
 from rehearse.assess import Assessment
 from rehearse.fluency import Fluency
-from rehearse.rubric import Question
 from rehearse.records import unsure_reason
+from rehearse.rubric import Question
 from rehearse.transcript import Transcript
 
 if TYPE_CHECKING:
