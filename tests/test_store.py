@@ -91,10 +91,9 @@ INSERT INTO migrations (name, applied_at) VALUES ('m001_initial', '2025-01-01T00
 """
 
 
-def test_database_of_previous_schema_migrates_on_open(tmp_path):
-    a = assess_text(Q, "MoCo 用一个队列存负样本，key 编码器用动量更新。")
+def m001_database(path: Path, a) -> Path:  # type: ignore[no-untyped-def]
+    """A history file of the first schema holding one scored attempt (id 1) of assessment ``a``."""
     data = a.to_json()
-    path = tmp_path / "history.db"
     old = sqlite3.connect(path)
     old.executescript(M001_SQL)
     old.execute("INSERT INTO attempts (id, created_at, question_id, bank, language, tags, status, transcript) "
@@ -105,6 +104,12 @@ def test_database_of_previous_schema_migrates_on_open(tmp_path):
                 (Q.rubric_hash, data["coverage"], json.dumps(data["fluency"]), json.dumps(data, ensure_ascii=False)))
     old.commit()
     old.close()
+    return path
+
+
+def test_database_of_previous_schema_migrates_on_open(tmp_path):
+    a = assess_text(Q, "MoCo 用一个队列存负样本，key 编码器用动量更新。")
+    path = m001_database(tmp_path / "history.db", a)
 
     with Store.open(path) as s:
         assert s.schema == ["m001_initial", "m002_point_results", "m003_corrections", "m004_filled_pauses",
@@ -132,19 +137,7 @@ def test_why_a_point_is_unsure_is_stored_and_backfilled_for_older_results(tmp_pa
     assert stored.status == "unsure" and not stored.covered
     assert stored.unsure_reason == "the answer is mostly about BYOL, SwAV, which this question's rubric never mentions"
 
-    path = tmp_path / "old.db"
-    old = sqlite3.connect(path)
-    old.executescript(M001_SQL)
-    data = a.to_json()
-    old.execute("INSERT INTO attempts (id, created_at, question_id, bank, language, tags, status, transcript) "
-                "VALUES (1, '2025-01-02T10:00:00.000000+00:00', 'moco', 'test', 'zh', '[]', 'scored', ?)",
-                (json.dumps(a.transcript.to_dict(), ensure_ascii=False),))
-    old.execute("INSERT INTO results (attempt_id, created_at, rubric_hash, coverage, fluency, assessment) "
-                "VALUES (1, '2025-01-02T10:00:00.000000+00:00', ?, ?, ?, ?)",
-                (Q.rubric_hash, data["coverage"], json.dumps(data["fluency"]), json.dumps(data, ensure_ascii=False)))
-    old.commit()
-    old.close()
-    with Store.open(path) as s:
+    with Store.open(m001_database(tmp_path / "old.db", a)) as s:
         points = {p.id: p for p in s.attempt(1).result.points}
     assert points["momentum"].unsure_reason == stored.unsure_reason
     assert points["queue"].unsure is None and points["queue"].unsure_reason is None
