@@ -1,7 +1,7 @@
 """An answer about something else: the offline judge's last, answer-level check.
 
 Fresh answers showed where false claims come from: none from full answers, most
-from confused ones, and a fifth from answers about another model altogether — a
+from confused ones, and a sixth from answers about another model altogether — a
 NeRF explanation given to a 3D-SSGAN question claims "volume rendering", a
 Segment Anything answer to a CLIP question claims "zero-shot". Such an answer
 says little of the rubric and names models the rubric has never heard of. When
@@ -26,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 
 from rehearse.matching import OTHER_NAMES, Matcher
 from rehearse.rubric import Question
-from rehearse.scoring import Evidence, Score
+from rehearse.scoring import Evidence, Score, coverage_of
 
 MAX_CLAIMS = 2
 MIN_FOREIGN = 2
@@ -98,6 +98,4 @@ def off_topic(question: Question, score: Score, matcher: Matcher,
     why = Evidence(text=", ".join(m.group(0) for m in names[:4]), phrase="", similarity=1.0, start=start, end=end,
                    char_start=first.start(), char_end=first.end(), by="off-topic")
     points = tuple(replace(p, credit=0.0, by="", unsure=why) if p.credit > 0 else p for p in score.points)
-    from rehearse.meaning import coverage_of
-
     return replace(score, points=points, coverage=coverage_of(points))

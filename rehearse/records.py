@@ -42,6 +42,11 @@ class PointRecord:
     unsure: dict[str, Any] | None = None
 
     @property
+    def doubted(self) -> bool:
+        """The scorer marked it "unsure — check" and the user has not given their own verdict."""
+        return self.unsure is not None and self.human is None
+
+    @property
     def unsure_reason(self) -> str | None:
         """Why the scorer marked the point "unsure — check", in words; None when it did not."""
         if not self.unsure:
