@@ -57,7 +57,7 @@ VOICES = ("jm_kumo", "jf_alpha")
 #: after the split by the person tuning the rubrics (a dev set for precision: tuned on, never the figure)
 HALVES = {"dev": "answers-a.yaml", "dev-c": "answers-c.yaml", "dev-d": "answers-d.yaml", "dev-e": "answers-e.yaml",
           "dev-f": "answers-f.yaml", "dev-g": "answers-g.yaml", "dev-h": "answers-h.yaml",
-          "dev-i": "answers-i.yaml", "dev-j": "answers-j.yaml", "dev-k": "answers-k.yaml", "dev-l": "answers-l.yaml", "dev-m": "answers-m.yaml", "dev-n": "answers-n.yaml",
+          "dev-i": "answers-i.yaml", "dev-j": "answers-j.yaml", "dev-k": "answers-k.yaml", "dev-l": "answers-l.yaml", "dev-m": "answers-m.yaml", "dev-n": "answers-n.yaml", "dev-o": "answers-o.yaml",
           "test": "answers-b.yaml"}
 
 
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", choices=["natural", "legacy", "all"], default="all")
     ap.add_argument("--half", choices=[*HALVES, "all"], default="all",
-                    help="natural set: which part (dev = writer A, dev-c = confused answers, dev-d … dev-n = writers D … N, "
+                    help="natural set: which part (dev = writer A, dev-c = confused answers, dev-d … dev-o = writers D … O, "
                          "scored untuned first; test = writer B)")
     ap.add_argument("--audio", action="store_true", help="also score the synthesised audio through Whisper")
     ap.add_argument("--voices", default=",".join(VOICES), help="natural set: comma-separated voices")
