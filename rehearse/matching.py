@@ -71,7 +71,9 @@ _UNKNOWN_EXCEPT = re.compile(r"为什么|\bwhy\b", re.IGNORECASE)
 _SENTENCE_PART = re.compile(r"[，。,.；;！？!?：:]|\bbut\b|但是|不过", re.IGNORECASE)
 _EN_NEGATION_WORD = re.compile(r"\b(not|no|non|without|never|instead|rather|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|cannot|can't)\b",
                                re.IGNORECASE)
-GAP_MAX = 10  # characters allowed between the parts of a gap phrase
+GAP_MAX = 10  # characters allowed between the parts of a gap phrase...
+GAP_MAX_WORDS = 4  # ...or, where the gap is English, words (at most GAP_MAX_LATIN characters)
+GAP_MAX_LATIN = 32
 _CLAUSE_BREAK = re.compile(r"[，。,.；;！？!?：:]")
 
 #: how close (in words: one per Han character or Latin word) things must be said to count as said
@@ -90,6 +92,15 @@ OTHER_NAMES = frozenset({
 })
 
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _gap_ok(gap: str) -> bool:
+    """Whether the text between two parts of a gap phrase is short enough: :data:`GAP_MAX` characters, or
+    :data:`GAP_MAX_WORDS` English words ("without training a separate classifier")."""
+    if len(gap) <= GAP_MAX:
+        return True
+    return (len(gap) <= GAP_MAX_LATIN and re.fullmatch(r"[A-Za-z0-9'\- ]*", gap) is not None
+            and len(gap.split()) <= GAP_MAX_WORDS)
 
 # A match found only by sound reports a slightly lower similarity than the
 # same match by characters, so reports show it was a homophone.
@@ -216,7 +227,7 @@ class Matcher:
             chain = [first]
             for ms, starts in zip(later, later_starts):
                 i = bisect.bisect_left(starts, chain[-1].end)  # the first match at or after the last part
-                if i == len(ms) or ms[i].start - chain[-1].end > GAP_MAX or \
+                if i == len(ms) or not _gap_ok(self.text[chain[-1].end:ms[i].start]) or \
                         (correlative and "越" in self.text[chain[-1].end:ms[i].start]):
                     break
                 chain.append(ms[i])

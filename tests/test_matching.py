@@ -101,6 +101,12 @@ def test_gap_phrases_match_parts_in_order_within_the_gap():
     assert Matcher("其实不是对抗训练").find("对抗…训练") is None              # negated
 
 
+def test_an_english_gap_is_counted_in_words():
+    m = Matcher("you want guidance without training a separate classifier on noisy images").find("without…classifier")
+    assert m is not None and m.text == "without training a separate classifier"
+    assert Matcher("without any of the extra training data that a classifier needs").find("without…classifier") is None
+
+
 def test_number_form_homophones():
     assert Matcher("把特征提升到三位空间里").find("提升到三维") is not None
     assert Matcher("3D依致性很好").find("3D一致性") is not None
