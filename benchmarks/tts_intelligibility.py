@@ -13,8 +13,9 @@ report half is the figure that was never looked at while tuning.
 Every shipped question (prompts/*.yaml, all Mandarin, many with English terms) is synthesised by Kokoro
 (the engine practice uses here) and, to show why it is never used for Mandarin, by espeak-ng's ``cmn``
 voice; a small set of English interview questions is synthesised by Kokoro and espeak-ng ``en-us``.
-Each clip is transcribed by Whisper base (beam 5, the language forced, no word timestamps, **no** hotwords: the recogniser
-gets no hint of the expected words) and scored by CER against the question text (punctuation, case,
+Each clip is transcribed by Whisper base (beam 5, the language forced, no word timestamps, **no** hotwords and a prompt
+that names no term (``--prompt question``; ``--prompt answer`` is rehearse's answer prompt, the figures before
+2026-12-03): the recogniser gets no hint of the expected words) and scored by CER against the question text (punctuation, case,
 spacing and script ignored), and by syllable error rate on toneless pinyin (SER: the same without the
 homophones Whisper's language model picks, 模态 heard as 摩太). Speed is the real-time factor: synthesis seconds / audio seconds (lower is
 faster), over the clips synthesised in that run: clips and transcripts are cached in .cache/tts-bench
@@ -32,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +66,13 @@ ENGLISH = [
 # No word timestamps: the text is the same, and on these short clips they cost 10-30x the decoding time
 # (Whisper base decodes a long hallucinated second segment, which recognise() then drops).
 OPTIONS = {lang: TranscribeOptions(language=lang, beam_size=5, word_timestamps=False) for lang in ("zh", "en")}
+# What the recogniser is told before it hears a question. "question" (the default since 2026-12-03): the
+# language, the script (English terms in Latin letters) and that a question follows -- what any listener
+# knows, and no expected word. "answer": rehearse's prompt for
+# *answers*, which names InfoNCE loss and DDPM (expected words of four shipped questions) and which Whisper
+# base read back as a hallucinated "英文术语" tail on the DDIM/DDPM questions; every figure before 2026-12-03.
+PROMPTS = {"question": {"zh": "以下是一个普通话的问题，使用简体中文和标点符号，英文术语保留英文。", "en": "The following is a question."},
+           "answer": {"zh": None, "en": None}}
 
 
 def syllables(text: str) -> list[str]:
@@ -137,15 +146,16 @@ class ClipCache:
         return None if self.folder is None else self.folder / f"{key}.wav"
 
     @staticmethod
-    def _id(wav: Path) -> str:
-        return hashlib.sha256(wav.read_bytes()).hexdigest() + " base beam5 no-word-timestamps"
+    def _id(wav: Path, prompt: str) -> str:
+        return hashlib.sha256(wav.read_bytes()).hexdigest() + " base beam5 no-word-timestamps" + \
+            ("" if prompt == "answer" else f" prompt={prompt}")
 
-    def heard(self, wav: Path) -> str | None:
-        return self.index.get(self._id(wav))
+    def heard(self, wav: Path, prompt: str) -> str | None:
+        return self.index.get(self._id(wav, prompt))
 
-    def keep(self, wav: Path, heard: str) -> None:
+    def keep(self, wav: Path, heard: str, prompt: str) -> None:
         if self.folder is not None:
-            self.index[self._id(wav)] = heard
+            self.index[self._id(wav, prompt)] = heard
             (self.folder / "heard.json").write_text(json.dumps(self.index, ensure_ascii=False, indent=0),
                                                      encoding="utf-8")
 
@@ -170,7 +180,8 @@ def clip_key(engine: TTSEngine, text: str, lang: str, voice: str | None, speed: 
 
 
 def measure(engine_name: str, voice: str | None, items: list[tuple[str, str, str]], whisper: FasterWhisperEngine,
-            verbose: bool, cache: ClipCache, speed: float | None = None) -> tuple[list[float], list[float], float, float]:
+            verbose: bool, cache: ClipCache, speed: float | None = None,
+            prompt: str = "question") -> tuple[list[float], list[float], float, float]:
     """CER and toneless-pinyin SER per item (id, text, lang); synthesis seconds and audio seconds of the clips
     made in this run (cached clips are not timed)."""
     engine = choose_engine(engine_name)
@@ -191,12 +202,13 @@ def measure(engine_name: str, voice: str | None, items: list[tuple[str, str, str
             if fresh:
                 synth_s += took
                 audio_s += len(audio) / 16000
-            heard = cache.heard(path)
+            heard = cache.heard(path, prompt)
             if heard is not None and lang == "zh":  # kept by an earlier version: today's tidying (idempotent)
                 heard = stray_digits_to_commas(heard)
             if heard is None:
-                heard = recognise(audio, whisper, OPTIONS[lang]).transcript.text
-                cache.keep(path, heard)
+                options = replace(OPTIONS[lang], initial_prompt=PROMPTS[prompt][lang])
+                heard = recognise(audio, whisper, options).transcript.text
+                cache.keep(path, heard, prompt)
             cers.append(min(1.0, cer(text, heard)))
             sers.append(ser(text, heard))
             if verbose:
@@ -219,6 +231,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "tts-bench",
                     help="keep clips and transcripts here between runs (default .cache/tts-bench)")
     ap.add_argument("--no-cache", action="store_true", help="synthesise and transcribe everything afresh")
+    ap.add_argument("--prompt", choices=tuple(PROMPTS), default="question",
+                    help="what Whisper is told first: 'question' (default: language and script only) or 'answer' "
+                         "(rehearse's prompt for answers, which names InfoNCE and DDPM: the figures before 2026-12-03)")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--from-log", type=Path, help="only summarise the lines of an earlier -v run")
     args = ap.parse_args()
@@ -240,7 +255,8 @@ def main() -> None:
         if (args.engine and engine not in args.engine) or (args.sets and label not in args.sets):
             continue
         speed = args.speed if engine == "kokoro" else None
-        cers, sers, synth_s, audio_s = measure(engine, voice, items, whisper, args.verbose, cache, speed)
+        cers, sers, synth_s, audio_s = measure(engine, voice, items, whisper, args.verbose, cache, speed,
+                                                   args.prompt)
         extra = ""
         if label == "Mandarin":
             with_en = [c for c, m in zip(cers, mixed) if m]
@@ -252,7 +268,7 @@ def main() -> None:
         rows.append(f"{label:9} {name:14} {args.half:6} n={len(items):2}  mean CER {statistics.mean(cers):.3f}  "
                     f"median {statistics.median(cers):.3f}  SER {statistics.mean(sers):.3f}  {rtf}{extra}")
         print(rows[-1], flush=True)
-    print(f"\nsummary (Whisper base, beam 5, no hotwords; RTF = synthesis s / audio s, 2 threads; load average "
+    print(f"\nsummary (Whisper base, beam 5, no hotwords, {args.prompt} prompt; RTF = synthesis s / audio s, 2 threads; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
     print("\n".join(rows))
 
