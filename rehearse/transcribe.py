@@ -7,7 +7,7 @@ Guards against Whisper's known failure on silence and noise:
 * segments Whisper itself marks as non-speech (no-speech probability > 0.6
   with average log-probability < −1, or, for segments under 1 s, > 0.4 with
   < −0.7: the "Thank you." Whisper appends after a clip's last word), repetition loops (compression ratio
-  > 2.4), echoes of the decoding prompt (whole segments, or the tail of a
+  > 2.4; shorter loops are cut after their first unit), echoes of the decoding prompt (whole segments, or the tail of a
   segment where Whisper starts looping the prompt) and known hallucinated strings
   ("字幕由Amara.org社区提供", "请不吝点赞 订阅 转发 …") are dropped and kept
   aside in ``Transcript.dropped``;
@@ -17,6 +17,7 @@ Guards against Whisper's known failure on silence and noise:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -88,6 +89,20 @@ def only_hotwords(norm: str, terms: list[str]) -> int:
 ECHO_RUN = 6  # normalised characters of the prompt that, found in a segment, mark an echo
 
 
+def cut_segment(segment: Segment, cut: int) -> Segment:
+    """``segment`` with its text (and the words in it) from character ``cut`` on removed."""
+    text = segment.text[:cut].rstrip(" ，,、")
+    kept_words, pos = [], 0
+    for w in segment.words:
+        found = segment.text.find(w.text, pos)
+        pos = found + len(w.text) if found >= 0 else pos + len(w.text)
+        if pos > cut:
+            break
+        kept_words.append(w)
+    end = kept_words[-1].end if kept_words else segment.start
+    return replace(segment, text=text, words=tuple(kept_words), end=max(end, segment.start))
+
+
 def cut_prompt_echo(segment: Segment, prompt: str) -> Segment:
     """Cut a segment where Whisper starts repeating its decoding prompt.
 
@@ -104,17 +119,32 @@ def cut_prompt_echo(segment: Segment, prompt: str) -> Segment:
     chars = "".join(a.char for a in atoms)
     for i in range(len(chars) - ECHO_RUN + 1):
         if chars[i:i + ECHO_RUN] in grams:
-            cut = atoms[i].start
-            text = segment.text[:cut].rstrip(" ，,、")
-            kept_words, pos = [], 0
-            for w in segment.words:
-                found = segment.text.find(w.text, pos)
-                pos = found + len(w.text) if found >= 0 else pos + len(w.text)
-                if pos > cut:
-                    break
-                kept_words.append(w)
-            end = kept_words[-1].end if kept_words else segment.start
-            return replace(segment, text=text, words=tuple(kept_words), end=max(end, segment.start))
+            return cut_segment(segment, atoms[i].start)
+    return segment
+
+
+#: A unit of 2–12 normalised characters (at least two different ones) said this many times in a row is a
+#: decoding loop ("调整器, 调整器, 调整器, 调整器, …"), too short for the compression-ratio guard to see.
+LOOP_REPEATS = 4
+_LOOP = re.compile(r"(.{2,12}?)\1{%d,}" % (LOOP_REPEATS - 1))
+
+
+def cut_repetition_loop(segment: Segment) -> Segment:
+    """Cut a segment after the first time of a unit Whisper then repeats :data:`LOOP_REPEATS` times or more.
+
+    A segment that is nothing but the loop ("寂寞,寂寞,寂寞,寂寞,寂寞", heard in the noise after an answer)
+    is cut whole. Real stammers ("对对对", "然后然后") repeat one character or say a unit twice or three
+    times; they stay.
+    """
+    atoms = atomize(segment.text)
+    chars = "".join(a.char for a in atoms)
+    for m in _LOOP.finditer(chars):
+        unit = m.group(1)
+        if len(set(unit)) >= 2:
+            if m.start() == 0 and m.end() == len(chars):
+                return cut_segment(segment, 0)
+            end = m.start() + len(unit)
+            return cut_segment(segment, atoms[end].start) if end < len(atoms) else segment
     return segment
 
 
@@ -126,7 +156,7 @@ def clean(raw: Transcript, options: TranscribeOptions) -> Transcript:
         if is_hallucination(seg, options.prompt, options.hotwords):
             dropped.append(seg)
             continue
-        cut = cut_prompt_echo(seg, options.prompt)
+        cut = cut_repetition_loop(cut_prompt_echo(seg, options.prompt))
         if cut is not seg:
             dropped.append(replace(seg, text=seg.text[len(cut.text):].strip(" ，,、"), start=cut.end, words=()))
             if not normalize(cut.text):

@@ -192,4 +192,22 @@ def test_a_segment_of_nothing_but_a_hotword_said_again_and_again_is_the_hint_rea
     assert [s.text for s in t.dropped] == ["text prompt, text prompt, text prompt, text prompt,"]
     assert [s.text for s in t.segments] == [s.text for s in segs[:3]]
     no_bias = clean(Transcript(text="", segments=segs, language="zh", duration=35.0), TranscribeOptions(language="zh"))
-    assert len(no_bias.segments) == 4  # without hotwords nothing says it is an echo
+    # without hotwords it is not an echo, but still a loop said four times: dropped by the loop rule
+    assert [s.text for s in no_bias.segments] == [s.text for s in segs[:3]]
+
+
+def test_a_short_repetition_loop_is_cut_after_its_first_unit():
+    """Loops too short for the compression-ratio guard, seen on the eval set's speech: a list that runs into
+    "调整器, 调整器, …", and a segment of nothing but "寂寞,寂寞,…" after an answer. Stammers stay."""
+    opts = TranscribeOptions(language="zh")
+    words = (Word(0, 1, "Flamingo,"), Word(1, 2, " LLAVA,"), Word(2, 3, " 调整器,"), Word(3, 3.5, " 调整器,"),
+             Word(3.5, 4, " 调整器,"), Word(4, 4.5, " 调整器,"))
+    segs = (
+        Segment(0, 4.5, "Flamingo, LLAVA, 调整器, 调整器, 调整器, 调整器,", words=words, compression_ratio=1.6),
+        Segment(5, 6, "寂寞,寂寞,寂寞,寂寞,寂寞", compression_ratio=1.9),
+        Segment(6, 8, "对对对对，然后然后然后我们用对比学习对比学习", compression_ratio=1.5),
+    )
+    t = clean(Transcript(text="", segments=segs, language="zh", duration=8.0), opts)
+    assert [s.text for s in t.segments] == ["Flamingo, LLAVA, 调整器", segs[2].text]
+    assert t.segments[0].end == 3 and len(t.segments[0].words) == 3
+    assert "寂寞,寂寞,寂寞,寂寞,寂寞" in [s.text for s in t.dropped]
