@@ -47,12 +47,15 @@ _ZH_DOUBLE_NEGATION = re.compile(r"(不存在|没有|并没有|不会有|并不�
 # "都一样") or "no" ("no cross-attention"), or a gap phrase with a negation between its parts ("预测的不是噪声").
 # Words that hold a negating character without negating anything are left out first.
 _NOT_NEGATING = re.compile(r"不同|不断|不过|不少|不仅|不止|不管|不错|不久|不论|无论|无条件|非常|未来|并非")
+# The end of a clause: a punctuation mark, the end of the text, or, in a transcript, the space Whisper writes
+# for a pause between Mandarin clauses ("跟防止过拟合没什么关系 生成的时候…").
+_CLAUSE_END = r"(?:\s*[，。,.；;！？!?]|\s*$|\s+(?=[\u3400-\u9fff]))"
 # What a speaker says after a term to deny it: "跟 X 没什么关系", "X 用不到", "X is not needed". Only at the end
 # of the clause, close after the term (so "X 不需要很多数据" still says X, and "A 和 B 没关系" needs 跟/和 before B).
 _ZH_DENIED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(用不到|用不上|用不了|没用上|没有用上|没必要|不重要|是不需要的|其实不需要|是错的|说明不了什么问题|说明不了问题|说明不了什么)"
-                              r"[了的啊吧呢]*\s*(?:[，。,.；;！？!?]|$)")
+                              r"[了的啊吧呢]*" + _CLAUSE_END)
 _ZH_UNRELATED_AFTER = re.compile(r"^[^，。,.；;！？!?]{0,8}?(没什么关系|没有什么关系|没有关系|没关系|无关|关系不大|不相关)"
-                                 r"[了的啊吧呢]*\s*(?:[，。,.；;！？!?]|$)")
+                                 r"[了的啊吧呢]*" + _CLAUSE_END)
 _ZH_WITH_BEFORE = re.compile(r"[跟和与同][^，。,.；;！？!?]{0,3}$")
 # The term placed elsewhere, then disowned in the next clause: "InfoNCE 那个是 NLP 里用的，跟对比学习关系不大"
 # (not "队列是先进先出的，跟 batch size 没关系": that clause says what the queue does).

@@ -144,6 +144,8 @@ def test_a_negation_between_the_parts_of_a_gap_phrase():
     ("至于 guidance scale，我不知道是干嘛的", "guidance scale"),
     ("具体的公式推导，什么变分下界那些，我记得不是特别清楚了。", "变分下界"),
     ("InfoNCE那个是NLP里用的。跟视觉的对比学习关系不大", "InfoNCE"),   # Whisper's full stop between the two
+    ("跟防止过拟合没什么关系 生成的时候可以放到新场景里", "过拟合"),   # Whisper's space for the clause break
+    ("这个 memory bank 其实用不到 然后我们用的是队列", "memory bank"),
     ("InfoNCE 那个我记得是 GAN 里面用来估计互信息的，跟对比学习关系不大。", "InfoNCE"),
     ("I'm not sure how it behaves with small datasets.", "small datasets"),
     ("I don't know much about how it relates to Sora.", "Sora"),
@@ -165,6 +167,7 @@ def test_a_term_taken_back_by_what_follows_or_an_i_dont_know_does_not_count(text
     ("我们训练的时候用的 guidance scale，我不太清楚别人怎么设", "guidance scale"),   # not a topic: said in a clause
     ("I'm not sure, but I think it keeps a queue of keys", "queue"),
     ("然后两次都用同样的随机种子具体有哪几种编辑方式我记不太清楚了", "随机种子"),  # unpunctuated: too far away
+    ("负样本和 batch size 没关系 可以有好几万个", "负样本"),        # a space ends the clause, 跟/和 still needed
 ])
 def test_what_still_counts_near_a_denial_or_a_hedge(text, phrase):
     assert Matcher(text).find(phrase) is not None
