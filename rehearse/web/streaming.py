@@ -103,6 +103,7 @@ class WebRecording:
         self.rate = rate
         self.max_seconds = max_seconds
         self.next_seq = 0
+        self.pushed = 0  # samples at 16 kHz handed to the recorder
         self.last_seen = time.monotonic()
         self.lock = threading.Lock()
         self.closed = False
@@ -130,7 +131,8 @@ class WebRecording:
         with self.lock:
             if self.closed:
                 raise StreamError("This recording is already finished.", 409)
-            if self.recorder.finished:  # not a sign of life: a client sending on past the limit is left to the watchdog
+            # judged by what was sent, not by how far the recorder's thread has got (which depends on the load)
+            if self.recorder.finished or self._full():  # not a sign of life: left to the watchdog
                 limit = (f"{self.max_seconds / 60:g} minutes" if self.max_seconds >= 60 else
                          f"{self.max_seconds:g} second" + ("s" if self.max_seconds != 1 else ""))
                 raise StreamError(f"The recording reached its limit of {limit} and stopped; what came before is "
@@ -143,9 +145,15 @@ class WebRecording:
             if len(data) % 2:
                 raise StreamError("a chunk must be 16-bit PCM (an even number of bytes).", 400)
             block = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-            self._source.push(self._resample(block))
+            block = self._resample(block)
+            self._source.push(block)
+            self.pushed += len(block)
             self.next_seq += 1
-            return {"seq": seq, "seconds": round(self.seconds, 2), "stopped": self.recorder.finished}
+            return {"seq": seq, "seconds": round(self.seconds, 2), "stopped": self.recorder.finished or self._full()}
+
+    def _full(self) -> bool:
+        """True once the audio sent reaches ``max_seconds`` (the recorder keeps exactly that much)."""
+        return self.pushed >= self.max_seconds * SAMPLE_RATE
 
     def close(self) -> tuple[Path | None, float, str | None]:
         """Stop capturing and finalise the WAV; (path kept or None, seconds, error message or None)."""
