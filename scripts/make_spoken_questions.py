@@ -3,9 +3,8 @@
 
     .venv/bin/python scripts/make_spoken_questions.py [--missing]
 
-Every question of the shipped banks (prompts/) is read by the default offline voice — Kokoro with the
-packaged style jm_kumo, the default for Mandarin and English on Linux when only the packaged styles are
-installed — exactly as practice makes a question (streamed clause by clause on the speaker's worker, the
+Every question of the shipped banks (prompts/) is read by the default offline voice — Kokoro with
+jm_kumo@zm_yunjian for Mandarin and jm_kumo for English, the default on Linux — exactly as practice makes a question (streamed clause by clause on the speaker's worker, the
 whole clip as cached), then written as Ogg Opus (libsndfile through soundfile, ~32 kbit/s) under its cache
 key, listed in manifest.tsv with its SHA-256 and what the G2P made of the text. Clips no shipped question
 uses any more are removed. ``--missing`` renders only the questions whose clip is missing or out of date
@@ -49,7 +48,7 @@ def main() -> None:
     from rehearse.rubric import load_library
     from rehearse.tts import Speaker
     from rehearse.voices.cache import SHIPPED, cache_key, spoken_voice
-    from rehearse.voices.kokoro import DEFAULT_VOICE, SPEED, KokoroEngine
+    from rehearse.voices.kokoro import SPEED, KokoroEngine
     from rehearse.voices.shipped import ENGINE, SUFFIX, Clip, default_key, phonemes, read_manifest, write_manifest
 
     if "opus" not in {s.lower() for s in sf.available_subtypes("OGG")}:
@@ -64,21 +63,21 @@ def main() -> None:
     clips: list[Clip] = []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        speaker = Speaker(voice=DEFAULT_VOICE, engine=engine, cache_dir=Path(tmp))
+        speaker = Speaker(voice=None, engine=engine, cache_dir=Path(tmp))  # each language's default voice
         speaker.cache.shipped = None  # rendered by the engine, never taken from the clips being remade
         try:
             for n, q in enumerate(questions, 1):
                 key = default_key(q.question, q.language)
-                # the key a default speaker computes (spoken_voice: jm_kumo with only the packaged styles)
-                assert key == cache_key(q.question, q.language, engine.name,
-                                        spoken_voice(engine, q.language, DEFAULT_VOICE))
+                voice = engine.default_voice(q.language)
+                # the key a default speaker computes
+                assert key == cache_key(q.question, q.language, engine.name, spoken_voice(engine, q.language, None))
                 said = phonemes(engine.g2p, q.question, q.language)
                 path = SHIPPED / f"{key}{SUFFIX}"
                 was = old.get(key)
                 if args.missing and was is not None and path.is_file() and was.phonemes == said \
-                        and was.voice == DEFAULT_VOICE and was.speed == SPEED \
+                        and was.voice == voice and was.speed == SPEED \
                         and hashlib.sha256(path.read_bytes()).hexdigest() == was.sha256:
-                    clips.append(Clip(key, was.sha256, q.id, DEFAULT_VOICE, SPEED, said))
+                    clips.append(Clip(key, was.sha256, q.id, voice, SPEED, said))
                     print(f"[{n:2}/{len(questions)}] {q.id:28} up to date")
                     continue
                 t = time.monotonic()
@@ -87,7 +86,7 @@ def main() -> None:
                 tmp_path = path.with_name(f".{path.name}.tmp")
                 tmp_path.write_bytes(data)
                 tmp_path.replace(path)
-                clips.append(Clip(key, hashlib.sha256(data).hexdigest(), q.id, DEFAULT_VOICE, SPEED, said))
+                clips.append(Clip(key, hashlib.sha256(data).hexdigest(), q.id, voice, SPEED, said))
                 print(f"[{n:2}/{len(questions)}] {q.id:28} {len(audio) / rate:4.1f} s of speech, "
                       f"{len(data) / 1024:5.1f} KiB, made in {time.monotonic() - t:.1f} s", flush=True)
         finally:

@@ -10,12 +10,15 @@
 #   chromium chromium-driver
 #                  the browser test drives 'rehearse serve' in headless Chromium (Selenium)
 #   fonts-wqy-zenhei  a CJK font, so the browser test's screenshots show Chinese, not boxes
+#   npm        'rehearse models install kokoro-zh' takes Kokoro's Mandarin voices from the npm package
+#              kokoro-js (only when no npm is on the PATH: Node.js's own packages bring one)
 set -euo pipefail
 PKGS=(libportaudio2 libsndfile1 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins tmux chromium chromium-driver fonts-wqy-zenhei)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
   echo "note: please install ${missing[*]} with your package manager (no apt-get here)" >&2

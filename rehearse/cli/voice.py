@@ -30,7 +30,7 @@ def guess_language(text: str) -> str:
 def say(
     text: Annotated[str, typer.Argument(metavar="TEXT", help="What to read aloud (Mandarin, English, or both).")],
     voice: Annotated[Optional[str], typer.Option(
-        "--voice", help="A voice from 'rehearse voices' (e.g. jm_kumo, jf_alpha; Tingting on macOS).")] = None,
+        "--voice", help="A voice from 'rehearse voices' (e.g. jm_kumo, jm_kumo@zm_yunjian: one voice with another's tones; Tingting on macOS).")] = None,
     out_path: Annotated[Optional[Path], typer.Option(
         "--out", "-o", help="Write a WAV file instead of playing it.", show_default=False)] = None,
     lang: Annotated[Optional[str], typer.Option(
@@ -64,7 +64,7 @@ def say(
 
 
 VoiceOpt = Annotated[Optional[str], typer.Option(
-    "--voice", help="A voice from 'rehearse voices' (e.g. jm_kumo, jf_alpha; Tingting on macOS).")]
+    "--voice", help="A voice from 'rehearse voices' (e.g. jm_kumo, jm_kumo@zm_yunjian: one voice with another's tones; Tingting on macOS).")]
 TTSEngineOpt = Annotated[str, typer.Option(
     "--engine", help="auto (the order 'rehearse voices' shows), kokoro, say, sapi, pyttsx3 or espeak-ng.")]
 
@@ -129,11 +129,15 @@ def voices(
     if not any(e.name == "kokoro" for e in engines):
         out.print("Kokoro (offline neural voice for Mandarin) is not installed: run 'rehearse models install kokoro'.")
     else:
+        from rehearse.voices.kokoro import MANDARIN_VOICE
         from rehearse.voices.zh_styles import STYLES, zh_dir
 
+        timbre, _, prosody = MANDARIN_VOICE.partition("@")
+        out.print(f"Kokoro reads Mandarin as {MANDARIN_VOICE} ({timbre}'s voice with {prosody}'s tones); "
+                  "--voice A@B mixes any two, A+B blends them.")
         if not (zh_dir() / STYLES).is_file():
-            out.print("Kokoro's own Mandarin voices (zf_*, zm_*): 'rehearse models install kokoro-zh' downloads "
-                      "them once (28 MB); Mandarin is then read with zf_xiaobei.")
+            out.print("Kokoro's other Mandarin voices (zf_*, zm_*): 'rehearse models install kokoro-zh' installs "
+                      "them (from the npm package kokoro-js, 27 MB, once).")
 
 
 def _prepare(tag: Optional[list[str]], question: Optional[list[str]], due: bool, bank: Optional[list[Path]],

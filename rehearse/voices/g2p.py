@@ -178,14 +178,16 @@ class Phonemizer:
         """``text`` in ``lang`` (zh | en) -> one phoneme string."""
         return self.mandarin(text) if lang == "zh" else self.latin(text)
 
-    def chunks(self, text: str, lang: str) -> list[Chunk]:
-        """Phonemise clause by clause; the clauses of one sentence share a chunk while it stays short."""
+    def chunks(self, text: str, lang: str, first_alone: bool = False) -> list[Chunk]:
+        """Phonemise clause by clause; the clauses of one sentence share a chunk while it stays short
+        (``first_alone``: the first clause is a chunk of its own, to be heard soonest)."""
         out: list[Chunk] = []
         for clause, pause in split_clauses(respell(text)):
             ps = self(clause, lang)
             if not ps.strip():
                 continue
-            if out and out[-1].pause_s == PAUSE_COMMA and len(out[-1].phonemes) + 1 + len(ps) <= CHUNK_PHONEMES:
+            if len(out) > int(first_alone) and out[-1].pause_s == PAUSE_COMMA \
+                    and len(out[-1].phonemes) + 1 + len(ps) <= CHUNK_PHONEMES:
                 out[-1] = Chunk(out[-1].phonemes + " " + ps, pause)
             else:
                 out.append(Chunk(ps, pause))

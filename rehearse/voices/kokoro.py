@@ -2,9 +2,11 @@
 
 The model runs on onnxruntime (which faster-whisper already installs) from the weights
 :mod:`rehearse.voices.weights` installs. The packaged voice styles are Japanese voices (jm_kumo,
-jf_alpha, …): their Mandarin is accented but clearly intelligible (see the README's figures). Kokoro's
-own Mandarin styles (zf_* / zm_*), once fetched with ``rehearse models install kokoro-zh``
-(:mod:`rehearse.voices.zh_styles`), are listed beside them and read Mandarin by default.
+jf_alpha, …): they read English words well, and Mandarin with a Japanese accent. Kokoro's own Mandarin
+styles (zf_* / zm_*) read Mandarin tones well and English words badly, so Mandarin is read by default with
+:data:`MANDARIN_VOICE`: the timbre half of jm_kumo and the prosody half (rhythm and pitch: the tones) of
+zm_yunjian, which ships in the package. The other Mandarin styles, once installed with ``rehearse models
+install kokoro-zh`` (:mod:`rehearse.voices.zh_styles`), are listed beside them.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from typing import Any
 import numpy as np
 
 from rehearse.errors import ModelNotFoundError, TTSError
-from rehearse.voices.g2p import CHUNK_PHONEMES, PAUSE_COMMA, Chunk, Phonemizer, respell, split_clauses
+from rehearse.voices.g2p import Phonemizer
 from rehearse.voices.weights import MODEL, STYLES, VOCAB, kokoro_dir, kokoro_is_intact, missing_error
-from rehearse.voices.zh_styles import load_zh_styles, preferred_zh, zh_dir
+from rehearse.voices.zh_styles import load_zh_styles, packaged_zh_styles, zh_dir
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510  # the model's context is 512 tokens including the two pad tokens
-DEFAULT_VOICE = "jm_kumo"
+DEFAULT_VOICE = "jm_kumo"  # English, and the timbre of Mandarin
+# "A@B": the voice (timbre: the style's first 128 values, read by the decoder) of A with the prosody (the last
+# 128, read by the duration and pitch predictor: rhythm and tones) of B. Whisper base CER on the tune half of
+# the shipped questions: jm_kumo 0.195, zm_yunjian 0.222, jm_kumo@zm_yunjian 0.119 (README).
+MANDARIN_VOICE = "jm_kumo@zm_yunjian"
 # A "+" in a voice name blends styles (their mean): --voice jm_kumo+jf_gongitsune. With the same G2P that blend and
 # jm_kumo read the shipped questions alike (Whisper base CER, tune half 0.184 vs 0.195, held-out half 0.161 vs
 # 0.163), so the default stays jm_kumo; jf_gongitsune 0.285, jf_nezumi 0.297, jf_tebukuro 0.414 and jf_alpha 0.499
@@ -72,7 +78,8 @@ class KokoroEngine:
         return lang in self.languages
 
     def voices(self) -> list[str]:
-        """The voice styles installed (names like jm_kumo; zf_xiaobei … once fetched), without loading the model."""
+        """The voice styles installed (jm_kumo …, zm_yunjian; zf_xiaobei … once fetched), without loading the
+        model."""
         if self._styles:
             return sorted(self._styles)
         try:
@@ -81,14 +88,12 @@ class KokoroEngine:
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(f"The Kokoro voice styles in {self.folder} cannot be read ({exc}); "
                                      "repair them with 'rehearse models install kokoro'.") from None
-        return sorted(names + list(load_zh_styles(self.zh_folder)))
+        return sorted({*names, *packaged_zh_styles(), *load_zh_styles(self.zh_folder)})
 
-    def default_voice(self, lang: str) -> str:
-        """The style used without --voice: a Mandarin style (zf_xiaobei …) for Mandarin once one is
-        installed, else :data:`DEFAULT_VOICE`."""
-        if lang == "zh":
-            return preferred_zh(list(self._styles) if self._styles else self.voices()) or DEFAULT_VOICE
-        return DEFAULT_VOICE
+    @staticmethod
+    def default_voice(lang: str) -> str:
+        """The voice used without --voice: :data:`MANDARIN_VOICE` for Mandarin, :data:`DEFAULT_VOICE` else."""
+        return MANDARIN_VOICE if lang == "zh" else DEFAULT_VOICE
 
     def load(self) -> None:
         """Open the ONNX session and read the styles; one clear error when anything is missing or damaged."""
@@ -102,6 +107,7 @@ class KokoroEngine:
             try:
                 with np.load(self.folder / STYLES) as npz:
                     styles = {k: np.asarray(npz[k], np.float32).reshape(-1, 256) for k in npz.files}
+                styles.update(packaged_zh_styles())
                 styles.update(load_zh_styles(self.zh_folder))
                 vocab = json.loads((self.folder / VOCAB).read_text(encoding="utf-8"))["vocab"]
                 opts = ort.SessionOptions()
@@ -124,15 +130,23 @@ class KokoroEngine:
             self._styles, self._vocab, self._session = styles, vocab, session
 
     def _style(self, voice: str | None, lang: str = "zh") -> np.ndarray:
+        """The style of ``voice``: a name, "A+B" (the mean of two), "A@B" (A's timbre, B's prosody)."""
         v = voice or self.default_voice(lang)
-        names = v.split("+")  # a blend: the mean of the styles
+        timbre, at, prosody = v.partition("@")
+        style = self._blend(timbre, v)
+        if at:
+            style = np.concatenate([style[:, :128], self._blend(prosody, v)[:, 128:]], axis=1)
+        return style
+
+    def _blend(self, name: str, voice: str) -> np.ndarray:
+        names = name.split("+")  # a blend: the mean of the styles
         unknown = [n for n in names if n not in self._styles]
         if unknown or not all(names):
-            raise TTSError(f"Kokoro has no voice '{v}' (installed: {', '.join(sorted(self._styles))}; "
-                           "join two with + to blend them).")
+            raise TTSError(f"Kokoro has no voice '{voice}' (installed: {', '.join(sorted(self._styles))}; "
+                           "A+B blends two, A@B is A's voice with B's tones).")
         if len(names) > 1:
             return np.mean([self._styles[n] for n in names], axis=0).astype(np.float32)
-        return self._styles[v]
+        return self._styles[name]
 
     def interrupt(self) -> None:
         """Stop the text being made now, within milliseconds (onnxruntime's terminate flag; a clause takes
@@ -207,16 +221,7 @@ class KokoroEngine:
         self.load()
         style = self._style(voice, lang)
         try:
-            chunks: list[Chunk] = []
-            for clause, pause in split_clauses(respell(text)):
-                ps = self.g2p(clause, lang)
-                if not ps.strip():
-                    continue
-                if len(chunks) > 1 and chunks[-1].pause_s == PAUSE_COMMA and \
-                        len(chunks[-1].phonemes) + 1 + len(ps) <= CHUNK_PHONEMES:
-                    chunks[-1] = Chunk(chunks[-1].phonemes + " " + ps, pause)
-                else:
-                    chunks.append(Chunk(ps, pause))
+            chunks = self.g2p.chunks(text, lang, first_alone=True)
         except TTSError:
             raise
         except Exception as exc:  # noqa: BLE001 - the G2P libraries raise anything on odd input

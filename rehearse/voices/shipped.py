@@ -1,7 +1,8 @@
 """The shipped questions, already spoken: a brand-new user's first session starts speaking at once.
 
-Every question of the shipped banks, read by the default offline voice (Kokoro with the packaged style
-``jm_kumo``, which reads both Mandarin and English by default on Linux), ships as an Ogg Opus clip in
+Every question of the shipped banks, read by the default offline voice (Kokoro with
+:data:`~rehearse.voices.kokoro.MANDARIN_VOICE` for Mandarin, ``jm_kumo`` for English, the default on Linux),
+ships as an Ogg Opus clip in
 ``rehearse/data/spoken/<cache key>.opus``, listed in ``manifest.tsv`` with its SHA-256, the question id, the
 voice, the speed and what the G2P made of the text (so a G2P change that is not re-rendered is caught by the
 tests). :meth:`rehearse.voices.cache.AudioCache.get` consults them when the user's cache misses, keyed by
@@ -44,10 +45,10 @@ class Clip:
 
 
 def default_key(text: str, lang: str) -> str:
-    """The cache key of ``text`` read by the default voice with only the packaged styles installed."""
-    from rehearse.voices.kokoro import DEFAULT_VOICE
+    """The cache key of ``text`` read by Kokoro's default voice for ``lang``."""
+    from rehearse.voices.kokoro import KokoroEngine
 
-    return cache_key(text, lang, ENGINE, DEFAULT_VOICE)
+    return cache_key(text, lang, ENGINE, KokoroEngine.default_voice(lang))
 
 
 def phonemes(g2p: Any, text: str, lang: str) -> str:

@@ -1,19 +1,32 @@
-"""Kokoro's own Mandarin voice styles (zf_* / zm_*), fetched by one command for users with internet.
+"""Kokoro's own Mandarin voice styles (zf_* / zm_*), installed by one command.
 
-The set-up never needs them: the packaged Japanese styles read Mandarin intelligibly offline. With
-``rehearse models install kokoro-zh``, :func:`install_zh_styles` downloads ``voices-v1.0.bin`` from
-kokoro-onnx's ``model-files-v1.0`` release (the 54 Kokoro-82M v1.0 styles as one npz, name ->
-(510, 1, 256) float32, 28,214,398 bytes; the same release's int8 model is the one installed from PyPI,
-SHA-256 ``6e742170…``), checks its SHA-256, keeps only the Mandarin styles and stamps them in
-:func:`zh_dir`, beside the model's own folder (repairing the model never drops them). The URL can point
-at a mirror (``--url`` or ``$REHEARSE_KOKORO_ZH_URL``); the file must still have the published SHA-256
-(``$REHEARSE_KOKORO_ZH_SHA256`` overrides it, for a file you trust).
+``rehearse models install kokoro-zh`` (:func:`install_zh_styles`) takes them from one of two sources:
+
+* the npm package ``kokoro-js@1.2.1`` (Apache-2.0), fetched with ``npm pack`` from the npm registry, which
+  ships every Kokoro-82M v1.0 style as a raw (510, 1, 256) float32 file (``voices/zf_xiaobei.bin`` …; its
+  jm_kumo is byte for byte the packaged one). Each Mandarin style is checked against its SHA-256 in
+  :data:`NPM_SHA256`. This is the default when ``npm`` is on the PATH; ``$REHEARSE_KOKORO_ZH_NPM`` names
+  another spec (a local ``kokoro-js-1.2.1.tgz`` made by ``npm pack`` on another machine, say);
+* ``voices-v1.0.bin`` from kokoro-onnx's ``model-files-v1.0`` release (the 54 styles as one npz, 28,214,398
+  bytes; the same release's int8 model is the one installed from PyPI, SHA-256 ``6e742170…``), checked
+  against its SHA-256; used with ``--url`` / ``$REHEARSE_KOKORO_ZH_URL`` (a mirror), or when npm is
+  missing or fails. ``$REHEARSE_KOKORO_ZH_SHA256`` overrides the expected hash, for a file you trust.
+
+Only the Mandarin styles are kept, stamped in :func:`zh_dir` beside the model's own folder (repairing the
+model never drops them).
+
+One of them ships in the package (:func:`packaged_zh_styles`, ``rehearse/data/voices/``): rehearse reads
+Mandarin with its prosody half by default (see :data:`rehearse.voices.kokoro.MANDARIN_VOICE`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import subprocess
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -28,9 +41,22 @@ from rehearse.paths import model_dir
 
 ZH_URL = "https://github.com/thewh1teagle/kokoro-onnx/releases/download/model-files-v1.0/voices-v1.0.bin"
 ZH_SHA256 = "bca610b8308e8d99f32e6fe4197e7ec01679264efed0cac9140fe9c29f1fbf7d"
-URL_ENV, SHA_ENV = "REHEARSE_KOKORO_ZH_URL", "REHEARSE_KOKORO_ZH_SHA256"
+URL_ENV, SHA_ENV, NPM_ENV = "REHEARSE_KOKORO_ZH_URL", "REHEARSE_KOKORO_ZH_SHA256", "REHEARSE_KOKORO_ZH_NPM"
+NPM_SPEC = "kokoro-js@1.2.1"
+#: SHA-256 of each Mandarin style file in kokoro-js 1.2.1 (``package/voices/<name>.bin``).
+NPM_SHA256 = {
+    "zf_xiaobei": "5dde6e1c9c4f12c8b327bc29c0cee361a23b52b952c04636858ba637ec66e640",
+    "zf_xiaoni": "08892b62a39af0a615cd0581238db7e19e44c578e8fa0bfd0e586e93327d9cba",
+    "zf_xiaoxiao": "03adb5d5e3ddd88b047954e974e651cb0a4b524c985057e5d872e962c7be1169",
+    "zf_xiaoyi": "bc1555c5c486099196ac254bae5e0bb543c121952a3092f50b7d8724f1bc36b3",
+    "zm_yunjian": "de48a00bdbf3649f07162269a2b6e0513604389bfac8a2e6c75cb34b323ad6fa",
+    "zm_yunxi": "7243892fb4e560d47014090ddf010f8b8b790f3c6b029ff82b2ac06aa4e27c8b",
+    "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
+    "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
+}
+NPM_TIMEOUT_S = 300.0
 STYLES, STAMP = "voices.npz", ".sha256"
-PREFERRED = ("zf_xiaobei", "zf_xiaoxiao", "zm_yunxi")  # the Mandarin default, first one installed
+PACKAGED = ("zm_yunjian",)  # shipped in rehearse/data/voices/ (raw float32, as in kokoro-js)
 TIMEOUT_S = 30.0
 KEEP = "the Japanese voices keep working"
 
@@ -98,35 +124,98 @@ def _mandarin_styles(path: Path, url: str) -> dict[str, np.ndarray]:
     return {k: v.reshape(510, 1, 256) for k, v in styles.items()}
 
 
+def _npm_styles(spec: str, workdir: Path, timeout: float) -> dict[str, np.ndarray]:
+    """The Mandarin styles of the npm package ``spec`` (fetched with ``npm pack``), each SHA-256-checked."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ModelNotFoundError("npm is not installed")
+    try:
+        done = subprocess.run([npm, "pack", spec, "--pack-destination", str(workdir), "--silent"],  # noqa: S603
+                              capture_output=True, text=True, timeout=timeout, cwd=workdir)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ModelNotFoundError(f"npm pack {spec} failed ({type(exc).__name__})") from None
+    if done.returncode:
+        why = next((ln.strip() for ln in reversed(done.stderr.splitlines()) if ln.strip()), f"exit {done.returncode}")
+        raise ModelNotFoundError(f"npm pack {spec} failed ({why})")
+    tgz = next(iter(sorted(workdir.glob("*.tgz"))), None)
+    if tgz is None:
+        raise ModelNotFoundError(f"npm pack {spec} made no package file")
+    styles: dict[str, np.ndarray] = {}
+    try:
+        with tarfile.open(tgz) as tar:
+            for member in tar.getmembers():
+                m = re.fullmatch(r"package/voices/(z[fm]_\w+)\.bin", member.name)
+                f = tar.extractfile(member) if m and member.isfile() else None
+                if m is None or f is None or m.group(1) not in NPM_SHA256:
+                    continue
+                data = f.read()
+                if hashlib.sha256(data).hexdigest() != NPM_SHA256[m.group(1)]:
+                    raise ModelNotFoundError(f"{m.group(1)} in {spec} has another SHA-256 than kokoro-js 1.2.1's; "
+                                             "nothing was installed")
+                styles[m.group(1)] = np.frombuffer(data, np.float32).reshape(510, 1, 256)
+    except (OSError, tarfile.TarError, ValueError) as exc:
+        raise ModelNotFoundError(f"the package from npm pack {spec} cannot be read ({exc})") from None
+    if not styles:
+        raise ModelNotFoundError(f"{spec} has none of Kokoro's Mandarin voice styles")
+    return styles
+
+
+def _url_styles(url: str, expected: str, workdir: Path, timeout: float) -> dict[str, np.ndarray]:
+    """The Mandarin styles of the voices file at ``url``, whose SHA-256 must be ``expected``."""
+    tmp = workdir / "voices.bin"
+    digest = _download(url, tmp, timeout)
+    if digest != expected:
+        raise ModelNotFoundError(f"the file from {url} has SHA-256 {digest}, expected {expected}; "
+                                 f"nothing was installed ({KEEP}).")
+    return _mandarin_styles(tmp, url)
+
+
 def install_zh_styles(url: str | None = None, sha256: str | None = None, target: Path | None = None,
                       timeout: float = TIMEOUT_S) -> list[str]:
-    """Download the Kokoro styles file, check its SHA-256, install its Mandarin styles; their names.
+    """Install Kokoro's Mandarin styles from npm (``kokoro-js``) or a voices file; their names.
 
-    ``url`` and ``sha256`` default to ``$REHEARSE_KOKORO_ZH_URL`` / ``$REHEARSE_KOKORO_ZH_SHA256`` and then to
-    the published release. Nothing is installed unless the whole file arrived with the right SHA-256; an
-    earlier install is replaced only by a good one. Every failure is one :class:`ModelNotFoundError` line."""
-    url = url or os.environ.get(URL_ENV) or ZH_URL
+    With ``url`` (or ``$REHEARSE_KOKORO_ZH_URL``) the voices file there, whose SHA-256 must be ``sha256``
+    (default ``$REHEARSE_KOKORO_ZH_SHA256``, then the published one). Without, ``npm pack`` of
+    ``$REHEARSE_KOKORO_ZH_NPM`` (default :data:`NPM_SPEC`) when npm is on the PATH, else (or when that fails)
+    the published voices file. Nothing is installed unless every style kept has the right SHA-256; an earlier
+    install is replaced only by a good one. Every failure is one :class:`ModelNotFoundError` line."""
+    url = url or os.environ.get(URL_ENV)
     expected = (sha256 or os.environ.get(SHA_ENV) or ZH_SHA256).lower()
     target = target or zh_dir()
-    with _install_lock(target.parent):
-        fd, tmp_name = tempfile.mkstemp(prefix=".kokoro-zh-", suffix=".download", dir=target.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            digest = _download(url, tmp, timeout)
-            if digest != expected:
-                raise ModelNotFoundError(f"the file from {url} has SHA-256 {digest}, expected {expected}; "
-                                         f"nothing was installed ({KEEP}).")
-            styles = _mandarin_styles(tmp, url)
-            with staged_dir(target, ".kokoro-zh-") as stage:
-                np.savez(stage / STYLES, **styles)  # type: ignore[arg-type]
-                (stage / STAMP).write_text(f"{_sha256(stage / STYLES)} {url}\n")
-        finally:
-            tmp.unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _install_lock(target.parent), tempfile.TemporaryDirectory(prefix=".kokoro-zh-", dir=target.parent) as d:
+        work = Path(d)
+        if url:
+            styles, source = _url_styles(url, expected, work, timeout), url
+        else:
+            spec = os.environ.get(NPM_ENV) or NPM_SPEC
+            try:
+                styles, source = _npm_styles(spec, work, max(timeout, NPM_TIMEOUT_S)), f"npm:{spec}"
+            except ModelNotFoundError as npm_failed:
+                try:
+                    styles, source = _url_styles(ZH_URL, expected, work, timeout), ZH_URL
+                except ModelNotFoundError as exc:
+                    raise ModelNotFoundError(f"{npm_failed}; and {exc}") from None
+        with staged_dir(target, ".kokoro-zh-") as stage:
+            np.savez(stage / STYLES, **styles)  # type: ignore[arg-type]
+            (stage / STAMP).write_text(f"{_sha256(stage / STYLES)} {source}\n")
     return sorted(styles)
 
 
-def preferred_zh(names: list[str]) -> str | None:
-    """The Mandarin style to read Mandarin with by default, among the installed ``names``; None if none."""
-    zh = sorted(n for n in names if is_zh_style(n))
-    return next((n for n in PREFERRED if n in zh), zh[0] if zh else None)
+def packaged_zh_styles() -> dict[str, np.ndarray]:
+    """The Mandarin styles shipped in the package (name -> (510, 256) float32), each checked against its
+    SHA-256; a damaged one is one error saying to reinstall rehearse."""
+    from importlib.resources import files
+
+    out: dict[str, np.ndarray] = {}
+    for name in PACKAGED:
+        try:
+            data = files("rehearse.data.voices").joinpath(f"{name}.bin").read_bytes()
+        except (OSError, ModuleNotFoundError) as exc:
+            raise ModelNotFoundError(f"rehearse's packaged voice style {name} is missing ({exc}); "
+                                     "reinstall rehearse.") from None
+        if hashlib.sha256(data).hexdigest() != NPM_SHA256[name]:
+            raise ModelNotFoundError(f"rehearse's packaged voice style {name} is damaged (SHA-256 differs); "
+                                     "reinstall rehearse.")
+        out[name] = np.frombuffer(data, np.float32).reshape(510, 256).copy()
+    return out
