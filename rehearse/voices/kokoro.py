@@ -23,7 +23,7 @@ import numpy as np
 from rehearse.errors import ModelNotFoundError, TTSError
 from rehearse.voices.g2p import Phonemizer
 from rehearse.voices.weights import MODEL, STYLES, VOCAB, kokoro_dir, kokoro_is_intact, missing_error
-from rehearse.voices.zh_styles import load_zh_styles, packaged_zh_styles, zh_dir
+from rehearse.voices.zh_styles import PACKAGED, load_zh_styles, packaged_zh_styles, zh_dir
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510  # the model's context is 512 tokens including the two pad tokens
@@ -34,7 +34,7 @@ DEFAULT_VOICE = "jm_kumo"  # English, and the timbre of Mandarin
 MANDARIN_VOICE = "jm_kumo@zm_yunjian"
 # A "+" in a voice name blends styles (their mean): --voice jm_kumo+jf_gongitsune. With the same G2P that blend and
 # jm_kumo read the shipped questions alike (Whisper base CER, tune half 0.184 vs 0.195, held-out half 0.161 vs
-# 0.163), so the default stays jm_kumo; jf_gongitsune 0.285, jf_nezumi 0.297, jf_tebukuro 0.414 and jf_alpha 0.499
+# 0.163), so jm_kumo stayed the default then; jf_gongitsune 0.285, jf_nezumi 0.297, jf_tebukuro 0.414 and jf_alpha 0.499
 # on the tune half against jm_kumo's 0.262 (before the GAN and digit rules of the G2P).
 SPEED = 0.9  # a little slower than Kokoro's default: easier to follow in an interview
 EDGE_SILENCE_S = 0.15
@@ -88,7 +88,7 @@ class KokoroEngine:
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(f"The Kokoro voice styles in {self.folder} cannot be read ({exc}); "
                                      "repair them with 'rehearse models install kokoro'.") from None
-        return sorted({*names, *packaged_zh_styles(), *load_zh_styles(self.zh_folder)})
+        return sorted({*names, *PACKAGED, *load_zh_styles(self.zh_folder)})
 
     @staticmethod
     def default_voice(lang: str) -> str:
